@@ -1,0 +1,68 @@
+"""Kafka result topics -> ClickHouse tables, in batches, committed after insert."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from analytics.clickhouse import ClickHouse
+from analytics.schema import BY_TOPIC, TABLES
+from analytics.settings import AnalyticsSettings
+from im.consumer import EventConsumer
+
+log = logging.getLogger("analytics.sink")
+
+
+class Sink:
+    def __init__(self, settings: AnalyticsSettings, ch: ClickHouse) -> None:
+        self.settings = settings
+        self.ch = ch
+        self.inserted: dict[str, int] = {t.name: 0 for t in TABLES}
+        self.bad_rows = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        for table in TABLES:
+            await self.ch.command(table.ddl)
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="analytics-sink")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            consumer = EventConsumer(
+                [t.topic for t in TABLES], self.settings.kafka_bootstrap, self.settings.group_id
+            )
+            try:
+                await consumer.start()
+                async for batch in consumer.batches(int(self.settings.flush_s * 1000),
+                                                    self.settings.batch_rows):
+                    await self.write(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # Kafka or ClickHouse trouble: reconnect, re-read
+                log.warning("sink: %s: %s; restarting consumer", type(e).__name__, e)
+                await asyncio.sleep(1.0)
+            finally:
+                await consumer.stop()
+
+    async def write(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
+        rows: dict[str, list[list[Any]]] = {}
+        for topic, event in batch:
+            table = BY_TOPIC[topic]
+            try:
+                rows.setdefault(table.name, []).append(table.row(event))
+            except (KeyError, TypeError, ValueError):
+                self.bad_rows += 1
+        for table in TABLES:
+            if table.name in rows:
+                await self.ch.insert(table.name, rows[table.name], table.columns)
+                self.inserted[table.name] += len(rows[table.name])

@@ -1,0 +1,113 @@
+"""Accounts and tokens on Redis: register, login, token check, logout."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from im import errors as E
+from im import keys
+
+USERNAME_RE = re.compile(r"[a-z0-9_.-]{3,32}")
+ROLES = ("user", "agent", "bot", "admin", "system")
+_HASHER = PasswordHasher()  # argon2id, 64 MiB, t=3: slow on purpose
+# Verified against when the username is unknown, so both failures cost the same.
+_DUMMY_HASH = _HASHER.hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    role: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(self, redis: aioredis.Redis, token_ttl_s: int) -> None:
+        self.redis = redis
+        self.token_ttl_s = token_ttl_s
+
+    async def register(
+        self, username: str, password: str, display_name: str | None = None, role: str = "user"
+    ) -> str:
+        if not USERNAME_RE.fullmatch(username):
+            raise E.ApiError(E.INVALID, "username must be 3-32 of a-z 0-9 _ . -", 400)
+        if len(password) < 8 or len(password) > 1024:
+            raise E.ApiError(E.INVALID, "password must be 8-1024 characters", 400)
+        if role not in ROLES:
+            raise E.ApiError(E.INVALID, "unknown role", 400)
+        display = (display_name or username)[:64]
+        pw = await asyncio.to_thread(_HASHER.hash, password)
+        uid = "u_" + secrets.token_hex(8)
+        # SET NX claims the name atomically: two registrations race, one wins.
+        if not await self.redis.set(keys.username(username), uid, nx=True):
+            raise E.ApiError(E.CONFLICT, "username is taken", 409)
+        await self.redis.hset(
+            keys.user(uid),
+            mapping={"username": username, "display_name": display, "role": role, "pw": pw},
+        )
+        return uid
+
+    async def login(self, username: str, password: str) -> tuple[str, Identity, int]:
+        uid = await self.redis.get(keys.username(username)) if USERNAME_RE.fullmatch(username) else None
+        stored = await self.redis.hmget(keys.user(uid), "pw", "role") if uid else [None, None]
+        pw_hash, role = stored
+        try:
+            await asyncio.to_thread(_HASHER.verify, pw_hash or _DUMMY_HASH, password)
+            ok = pw_hash is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok or uid is None or role is None:
+            raise E.ApiError(E.UNAUTHORIZED, "wrong username or password", 401)
+        token = secrets.token_urlsafe(32)
+        expires_at = int(time.time() * 1000) + self.token_ttl_s * 1000
+        digest = _digest(token)
+        async with self.redis.pipeline(transaction=True) as p:
+            p.hset(keys.token(digest), mapping={"uid": uid, "role": role, "exp": expires_at})
+            p.expire(keys.token(digest), self.token_ttl_s)
+            p.sadd(keys.user_tokens(uid), digest)
+            await p.execute()
+        return token, Identity(uid, role), expires_at
+
+    async def check(self, token: str) -> Identity | None:
+        """The identity of a live token, read from Redis on every call (revocable)."""
+        if not token or len(token) > 512:
+            return None
+        uid, role = await self.redis.hmget(keys.token(_digest(token)), "uid", "role")
+        if uid is None or role is None:
+            return None
+        return Identity(uid, role)
+
+    async def logout(self, token: str) -> None:
+        digest = _digest(token)
+        uid = await self.redis.hget(keys.token(digest), "uid")
+        async with self.redis.pipeline(transaction=True) as p:
+            p.delete(keys.token(digest))
+            if uid:
+                p.srem(keys.user_tokens(uid), digest)
+            await p.execute()
+
+    async def profile(self, uid: str) -> dict[str, str] | None:
+        data = await self.redis.hgetall(keys.user(uid))
+        if not data:
+            return None
+        return {
+            "user_id": uid,
+            "username": data["username"],
+            "display_name": data.get("display_name", data["username"]),
+            "role": data["role"],
+        }
+
+    async def exists(self, uid: str) -> bool:
+        return bool(await self.redis.exists(keys.user(uid)))

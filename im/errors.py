@@ -1,0 +1,60 @@
+"""Error codes of PROTOCOL.md and the exceptions that carry them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# WebSocket / HTTP error codes (PROTOCOL.md "Errors").
+BAD_FRAME = "bad_frame"
+UNKNOWN_TYPE = "unknown_type"
+TOO_LARGE = "too_large"
+UNAUTHORIZED = "unauthorized"
+FORBIDDEN = "forbidden"
+NOT_FOUND = "not_found"
+RATE_LIMITED = "rate_limited"
+MUTED = "muted"
+CONTENT_BLOCKED = "content_blocked"
+UNAVAILABLE = "unavailable"
+INTERNAL = "internal"
+# HTTP-only codes.
+INVALID = "invalid"
+CONFLICT = "conflict"
+
+# WebSocket close codes.
+CLOSE_GOING_AWAY = 1001
+CLOSE_TOO_LARGE = 1009
+CLOSE_BAD_FRAMES = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_HEARTBEAT = 4408
+CLOSE_REPLACED = 4409
+
+
+class ApiError(Exception):
+    """A refusal a client may see: code and message are safe to show.
+
+    `retriable` tells callers whether the same request may succeed later
+    (a dependency was down) or never will as sent.
+    """
+
+    status = 400
+    retriable = False
+
+    def __init__(self, code: str, message: str, status: int | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.extra}}
+
+
+class Unavailable(ApiError):
+    """A dependency (Redis) is down; retry later with the same request."""
+
+    retriable = True
+
+    def __init__(self, message: str = "service temporarily unavailable, retry later") -> None:
+        super().__init__(UNAVAILABLE, message, 503)

@@ -1,0 +1,65 @@
+"""Redis key layout, in one place (every key the server writes is named here).
+
+u:{uid}           hash  username, display_name, role, pw (argon2 hash)
+uname:{username}  str   uid
+tok:{sha256}      hash  uid, role, exp (token hashes only: a Redis dump leaks no token)
+utok:{uid}        set   token hashes of the user (revoke all at once)
+c:{conv}          hash  kind, title, owner, max_seq
+cm:{conv}         set   member uids
+uc:{uid}          set   convs of the user
+msg:{conv}        hash  seq -> encoded `msg` frame (full history; see README)
+dd:{uid}:{cmid}   str   "conv seq ts" of a stored message, 24 h (retry dedup)
+unr:{uid}         hash  conv -> unread count, and "total"
+rd:{uid}          hash  conv -> read seq
+own:{conv}:{uid}  zset  seqs the user sent in conv (to count others' messages on read)
+outbox            stream  t (topic), k (key), v (event JSON): the transactional outbox
+relay:lease       str   node id holding the outbox relay lease
+"""
+
+from __future__ import annotations
+
+
+def user(uid: str) -> str:
+    return f"u:{uid}"
+
+
+def username(name: str) -> str:
+    return f"uname:{name}"
+
+
+def token(digest: str) -> str:
+    return f"tok:{digest}"
+
+
+def user_tokens(uid: str) -> str:
+    return f"utok:{uid}"
+
+
+def conv(cid: str) -> str:
+    return f"c:{cid}"
+
+
+def members(cid: str) -> str:
+    return f"cm:{cid}"
+
+
+def user_convs(uid: str) -> str:
+    return f"uc:{uid}"
+
+
+def messages(cid: str) -> str:
+    return f"msg:{cid}"
+
+
+def unread(uid: str) -> str:
+    return f"unr:{uid}"
+
+
+def read_pos(uid: str) -> str:
+    return f"rd:{uid}"
+
+
+OUTBOX = "outbox"
+RELAY_LEASE = "relay:lease"
+FANOUT_CHANNEL = "im:fanout"
+UNREAD_TOTAL_FIELD = "total"

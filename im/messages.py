@@ -1,0 +1,115 @@
+"""Storing, fetching and counting messages (Redis; see im/send.lua)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from im import errors as E
+from im import keys, topics
+
+DEDUP_TTL_S = 24 * 3600
+_SEND_LUA = Path(__file__).with_name("send.lua").read_text()
+
+
+@dataclass(frozen=True)
+class Stored:
+    conv: str
+    seq: int
+    ts: int
+    duplicate: bool
+    members: tuple[str, ...]
+    frame: bytes  # the encoded `msg` push, shared by all recipients
+
+
+def _splice(obj_without: dict[str, Any], head: bytes) -> bytes:
+    """`head` + the remaining fields of `obj_without` as one JSON object."""
+    rest = orjson.dumps(obj_without)
+    return head + (b"," + rest[1:] if len(rest) > 2 else b"}")
+
+
+def content_hash(text: str) -> str:
+    # Whitespace and case folded, so trivially varied repeats still match.
+    norm = " ".join(text.split()).casefold()
+    return hashlib.sha256(norm.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+class Messages:
+    def __init__(self, redis: aioredis.Redis, node_id: str) -> None:
+        self.redis = redis
+        self.node_id = node_id
+        self._send = redis.register_script(_SEND_LUA)
+
+    async def store(
+        self, conv: str, sender: str, cmid: str, text: str, kind: str = "chat",
+        flags: tuple[str, ...] = (),
+    ) -> Stored:
+        """Store a message once; a retried cmid returns the first result."""
+        head = b'{"type":"msg","conv":' + orjson.dumps(conv) + b',"seq":\x00S,"ts":\x00T'
+        frame_tpl = _splice(
+            {"from": sender, "cmid": cmid, "kind": kind, "body": {"text": text}}, head
+        )
+        ev_head = (
+            b'{"v":1,"id":' + orjson.dumps(f"m:{conv}:")[:-1] + b'\x00S","type":"chat.message",'
+            b'"ts":\x00T,"seq":\x00S,"conv_kind":"\x00K","sender_role":"\x00R"'
+        )
+        event_tpl = _splice(
+            {
+                "node": self.node_id, "conv": conv, "sender": sender, "kind": kind,
+                "cmid": cmid, "text_len": len(text), "content_hash": content_hash(text),
+                "flags": list(flags),
+            },
+            ev_head,
+        )
+        res = await self._send(
+            args=[conv, sender, cmid, frame_tpl, event_tpl, DEDUP_TTL_S, topics.CHAT]
+        )
+        status = int(res[0])
+        if status == -2:
+            raise E.ApiError(E.NOT_FOUND, "no such conversation", 404)
+        if status == -1:
+            raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
+        if status == 0:
+            pconv, pseq, pts = res[1].split(" ")
+            return Stored(pconv, int(pseq), int(pts), True, (), b"")
+        seq, ts = int(res[1]), int(res[2])
+        frame = frame_tpl.replace(b"\x00S", str(seq).encode()).replace(b"\x00T", str(ts).encode())
+        return Stored(conv, seq, ts, False, tuple(res[3:]), frame)
+
+    async def is_member(self, conv: str, uid: str) -> bool:
+        return bool(await self.redis.sismember(keys.members(conv), uid))
+
+    async def history(self, conv: str, after: int, limit: int) -> tuple[list[bytes], bool]:
+        """Encoded `msg` frames with seq in (after, after+limit], and whether more exist."""
+        max_seq = int(await self.redis.hget(keys.conv(conv), "max_seq") or 0)
+        hi = min(after + limit, max_seq)
+        if hi <= after:
+            return [], False
+        raw = await self.redis.hmget(keys.messages(conv), [str(s) for s in range(after + 1, hi + 1)])
+        return [r for r in raw if r is not None], hi < max_seq
+
+    async def conv_states(self, uid: str) -> tuple[list[dict[str, Any]], int]:
+        """[{conv, max_seq, read_seq, unread}] of the user, and the unread total."""
+        convs = sorted(await self.redis.smembers(keys.user_convs(uid)))
+        async with self.redis.pipeline(transaction=False) as p:
+            for c in convs:
+                p.hget(keys.conv(c), "max_seq")
+            p.hmget(keys.read_pos(uid), convs or ["-"])
+            p.hmget(keys.unread(uid), [*convs, keys.UNREAD_TOTAL_FIELD])
+            res = await p.execute()
+        max_seqs, reads, unreads = res[: len(convs)], res[-2], res[-1]
+        states = [
+            {
+                "conv": c,
+                "max_seq": int(max_seqs[i] or 0),
+                "read_seq": int(reads[i] or 0),
+                "unread": int(unreads[i] or 0),
+            }
+            for i, c in enumerate(convs)
+        ]
+        return states, int(unreads[-1] or 0)

@@ -1,0 +1,158 @@
+"""The outbox relay: Redis stream `outbox` -> Kafka, and tick events.
+
+Events are appended to the outbox in the same Lua step that stores what they
+describe; this relay publishes them with an idempotent producer (acks=all)
+and deletes them only after Kafka acknowledged them. Kafka being down only
+makes the outbox grow; chat never waits for it. A crash between publish and
+delete republishes a few events: their ids are stable, consumers drop them.
+
+One node at a time relays (a Redis lease); if it dies the lease expires and
+another node's relay carries on from the same stream.
+
+Ticks: every `tick_interval_s` the relay writes a tick into every partition of
+im.chat and im.session. A tick's ts is never newer than the oldest event still
+waiting in the outbox (stream ids carry Redis' clock), so a backlog can never
+be overtaken by a tick and turned late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+
+import orjson
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer
+
+from im import keys, topics
+
+log = logging.getLogger("im.outbox")
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+"""
+
+
+class OutboxRelay:
+    def __init__(
+        self, redis: aioredis.Redis, bootstrap: str, node_id: str,
+        batch: int = 500, tick_interval_s: float = 2.0, lease_ms: int = 10_000,
+    ) -> None:
+        self.redis = redis
+        self.bootstrap = bootstrap
+        self.node_id = node_id
+        self.batch = batch
+        self.tick_interval_s = tick_interval_s
+        self.lease_ms = lease_ms
+        self._renew = redis.register_script(_RENEW)
+        self._producer: AIOKafkaProducer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._last_tick = 0.0
+        self.published = 0
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._close_producer()
+
+    async def __aenter__(self) -> OutboxRelay:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _close_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), 5)
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True,
+                linger_ms=5, request_timeout_ms=10_000, max_batch_size=256 * 1024,
+            )
+            await producer.start()
+            self._producer = producer
+        return self._producer
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                if not await self._renew(keys=[keys.RELAY_LEASE], args=[self.node_id, self.lease_ms]):
+                    await self._close_producer()
+                    await asyncio.sleep(self.lease_ms / 4000)
+                    continue
+                producer = await self._ensure_producer()
+                sent = await self._relay_once(producer)
+                await self._maybe_tick(producer)
+                backoff = 0.2
+                if not sent:
+                    await asyncio.sleep(0.02)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # Kafka or Redis down: keep the outbox, retry
+                log.warning("relay: %s: %s (retrying in %.1fs)", type(e).__name__, e, backoff)
+                await self._close_producer()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _relay_once(self, producer: AIOKafkaProducer) -> int:
+        entries = await self.redis.xrange(keys.OUTBOX, count=self.batch)
+        if not entries:
+            return 0
+        futures = [
+            await producer.send(f["t"], value=f["v"].encode(), key=f["k"].encode())
+            for _, f in entries
+        ]
+        await asyncio.gather(*futures)
+        await self.redis.xdel(keys.OUTBOX, *[eid for eid, _ in entries])
+        self.published += len(entries)
+        return len(entries)
+
+    async def _maybe_tick(self, producer: AIOKafkaProducer) -> None:
+        now = time.monotonic()
+        if now - self._last_tick < self.tick_interval_s:
+            return
+        self._last_tick = now
+        ts = await self.tick_ts()
+        for topic in topics.TICKED:
+            for p in sorted(await producer.partitions_for(topic)):
+                value = orjson.dumps({"v": 1, "id": "t:" + secrets.token_hex(8), "type": "tick",
+                                      "ts": ts, "node": self.node_id})
+                await producer.send(topic, value=value, partition=p)
+        await producer.flush()
+
+    async def tick_ts(self) -> int:
+        secs, micros = await self.redis.time()
+        now_ms = secs * 1000 + micros // 1000
+        oldest = await self.redis.xrange(keys.OUTBOX, count=1)
+        if oldest:
+            return min(now_ms, int(oldest[0][0].split("-")[0]) - 1)
+        return int(now_ms)
+
+
+async def outbox_stats(redis: aioredis.Redis) -> dict[str, int]:
+    """Outbox length and relay lag (age of the oldest unpublished event, ms)."""
+    length = await redis.xlen(keys.OUTBOX)
+    oldest = await redis.xrange(keys.OUTBOX, count=1)
+    secs, micros = await redis.time()
+    now_ms = secs * 1000 + micros // 1000
+    lag = now_ms - int(oldest[0][0].split("-")[0]) if oldest else 0
+    return {"outbox_length": int(length), "relay_lag_ms": int(lag)}

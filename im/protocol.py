@@ -1,0 +1,168 @@
+"""The client protocol of one WebSocket connection, as a state machine with no I/O.
+
+Like python-websockets' sans-I/O core: the caller feeds frames with
+`receive_frame()`, takes parsed requests with `events_received()` and the
+bytes to write with `data_to_send()`, and calls `check_timers()` as time
+passes. Nothing here touches a socket, Redis or a clock of its own, so every
+rule (auth deadline, heartbeat, bad-frame budget, field validation) is tested
+and fuzzed directly.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from im import errors as E
+from im.frames import Ack, Auth, Read, Request, Send, Sync, parse_request
+
+
+class Phase(enum.Enum):
+    AWAIT_AUTH = "await_auth"
+    AUTHENTICATING = "authenticating"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_frame_bytes: int = 65536
+    auth_timeout_s: float = 10.0
+    heartbeat_s: float = 30.0
+    bad_frames_per_minute: int = 20
+
+
+class ClientProtocol:
+    """Per-connection rules of PROTOCOL.md; see module docstring."""
+
+    def __init__(self, limits: Limits, now: float) -> None:
+        self.limits = limits
+        self.phase = Phase.AWAIT_AUTH
+        self.opened_at = now
+        self.last_seen = now
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.user: str | None = None
+        self.device: str | None = None
+        self._events: list[Request] = []
+        self._out: list[bytes] = []
+        self._bad: deque[float] = deque()
+
+    # -- input -------------------------------------------------------------
+    def receive_frame(self, data: str | bytes, now: float) -> None:
+        """Feed one complete WebSocket message (text or binary)."""
+        if self.phase is Phase.CLOSED:
+            return
+        self.last_seen = now
+        size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
+        if size > self.limits.max_frame_bytes:
+            self._bad_frame(now, E.TOO_LARGE, f"frame exceeds {self.limits.max_frame_bytes} bytes")
+            return
+        try:
+            obj = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            self._bad_frame(now, E.BAD_FRAME, "frame is not valid UTF-8 JSON")
+            return
+        if not isinstance(obj, dict):
+            self._bad_frame(now, E.BAD_FRAME, "frame must be a JSON object")
+            return
+        kind = obj.get("type")
+        if kind == "ping":
+            self.send({"type": "pong", "ts": int(now * 1000)})
+            return
+        if kind == "pong":
+            return
+        try:
+            req = parse_request(obj, self.limits.max_frame_bytes)
+        except E.ApiError as err:
+            ref = obj.get("cmid") if isinstance(obj.get("cmid"), str) else None
+            self._bad_frame(now, err.code, err.message, ref)
+            return
+        if self.phase is Phase.AWAIT_AUTH:
+            if not isinstance(req, Auth):
+                self.error(E.UNAUTHORIZED, "the first frame must be auth")
+                self.close(E.CLOSE_UNAUTHORIZED, "not signed in")
+                return
+            self.phase = Phase.AUTHENTICATING
+            self._events.append(req)
+            return
+        if isinstance(req, Auth):
+            self.error(E.BAD_FRAME, "already signed in")
+            return
+        if self.phase is Phase.AUTHENTICATING:
+            # Frames racing the auth answer: the client must wait for auth_ok.
+            self.error(E.UNAUTHORIZED, "wait for auth_ok", getattr(req, "cmid", None))
+            return
+        self._events.append(req)
+
+    def _bad_frame(self, now: float, code: str, message: str, ref: str | None = None) -> None:
+        self.error(code, message, ref)
+        window = self._bad
+        window.append(now)
+        while window and window[0] <= now - 60.0:
+            window.popleft()
+        if len(window) >= self.limits.bad_frames_per_minute:
+            self.close(E.CLOSE_BAD_FRAMES, "too many bad frames")
+
+    # -- decisions of the application layer -----------------------------------
+    def auth_succeeded(self, user: str, device: str, welcome: dict[str, Any]) -> None:
+        if self.phase is not Phase.AUTHENTICATING:
+            return
+        self.phase = Phase.OPEN
+        self.user, self.device = user, device
+        self.send({"type": "auth_ok", "user": user, "device": device, **welcome})
+
+    def auth_failed(self) -> None:
+        self.error(E.UNAUTHORIZED, "invalid or expired token")
+        self.close(E.CLOSE_UNAUTHORIZED, "not signed in")
+
+    # -- output ---------------------------------------------------------------
+    def send(self, frame: dict[str, Any]) -> None:
+        if self.phase is not Phase.CLOSED:
+            self._out.append(orjson.dumps(frame))
+
+    def send_raw(self, encoded: bytes) -> None:
+        """Queue an already encoded frame (one encoding shared by all recipients)."""
+        if self.phase is not Phase.CLOSED:
+            self._out.append(encoded)
+
+    def error(self, code: str, message: str, ref: str | None = None, **extra: Any) -> None:
+        frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if ref is not None:
+            frame["ref"] = ref
+        frame.update(extra)
+        self.send(frame)
+
+    def close(self, code: int, reason: str) -> None:
+        if self.phase is Phase.CLOSED:
+            return
+        self.phase = Phase.CLOSED
+        self.close_code, self.close_reason = code, reason
+
+    def events_received(self) -> list[Request]:
+        events, self._events = self._events, []
+        return events
+
+    def data_to_send(self) -> list[bytes]:
+        out, self._out = self._out, []
+        return out
+
+    # -- time -------------------------------------------------------------------
+    def check_timers(self, now: float) -> None:
+        if self.phase in (Phase.AWAIT_AUTH, Phase.AUTHENTICATING):
+            if now - self.opened_at >= self.limits.auth_timeout_s:
+                self.close(E.CLOSE_UNAUTHORIZED, "auth timeout")
+        elif self.phase is Phase.OPEN and now - self.last_seen >= 2 * self.limits.heartbeat_s:
+            self.close(E.CLOSE_HEARTBEAT, "heartbeat timeout")
+
+    def next_deadline(self) -> float:
+        if self.phase is Phase.OPEN:
+            return self.last_seen + 2 * self.limits.heartbeat_s
+        return self.opened_at + self.limits.auth_timeout_s
+
+
+__all__ = ["Ack", "Auth", "ClientProtocol", "Limits", "Phase", "Read", "Request", "Send", "Sync"]

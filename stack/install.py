@@ -1,0 +1,104 @@
+"""Install what the local stack needs and is missing: Debian packages, jars.
+
+Jars come from Maven Central through `mvn dependency:copy-dependencies` on
+the POMs in stack/maven/, into a cache folder keyed by the POM's content, so
+a second run (or another clone on the same machine) downloads nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+MAVEN_DIR = Path(__file__).with_name("maven")
+Say = Callable[[str], None]
+
+# command on PATH -> Debian package that provides it
+_SYSTEM = {
+    "redis-server": "redis-server",
+    "java": "openjdk-17-jre-headless",
+    "mvn": "maven",
+}
+
+
+class InstallError(RuntimeError):
+    """An install step failed; the message names the step and its output."""
+
+
+def _java_major() -> int:
+    try:
+        out = subprocess.run(
+            ["java", "-version"], capture_output=True, text=True, check=False
+        ).stderr
+    except OSError:
+        return 0
+    m = re.search(r'version "(\d+)', out)
+    return int(m.group(1)) if m else 0
+
+
+def ensure_system(say: Say) -> None:
+    """apt-get install the packages whose commands are missing (as root)."""
+    missing = [pkg for cmd, pkg in _SYSTEM.items() if shutil.which(cmd) is None]
+    if shutil.which("java") and _java_major() < 17:
+        missing.append("openjdk-17-jre-headless")  # Kafka 4 brokers need Java 17+
+    if not missing:
+        return
+    say(f"installing Debian packages: {' '.join(missing)}")
+    for argv in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+    ):
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise InstallError(f"{' '.join(argv)} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+
+
+def ensure_jars(cache_dir: Path, pom_name: str, say: Say) -> Path:
+    """Folder holding every jar of stack/maven/<pom_name>, downloaded once."""
+    pom = MAVEN_DIR / pom_name
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()[:12]
+    target = cache_dir / f"{pom.stem.removesuffix('.pom')}-{digest}"
+    done = target / ".complete"
+    if done.exists():
+        return target
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    say(f"fetching {pom.stem} jars from Maven Central into {target}")
+    argv = [
+        "mvn", "-B", "-f", str(pom), "dependency:copy-dependencies",
+        f"-DoutputDirectory={partial}", "-DincludeScope=runtime",
+    ]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    tail: list[str] = []
+    fetched = 0
+    for line in proc.stdout:
+        tail = [*tail[-40:], line]
+        if "Downloaded from" in line and line.rstrip().endswith(")"):
+            fetched += 1
+            name = line.rsplit("/", 1)[-1].strip()
+            sys.stderr.write(f"\r  {pom.stem}: {fetched} files downloaded, last {name[:60]:<60}")
+            sys.stderr.flush()
+    if fetched:
+        sys.stderr.write("\n")
+    if proc.wait() != 0:
+        raise InstallError(f"{' '.join(argv)} failed:\n{''.join(tail)}")
+    done_tmp = partial / ".complete"
+    done_tmp.write_text(digest)
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    return target
+
+
+def kafka_jars(cache_dir: Path, say: Say) -> Path:
+    return ensure_jars(cache_dir, "kafka.pom.xml", say)
+
+
+def flink_connector_jars(cache_dir: Path, say: Say) -> list[Path]:
+    return sorted(ensure_jars(cache_dir, "flink.pom.xml", say).glob("*.jar"))

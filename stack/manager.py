@@ -1,0 +1,131 @@
+"""Bring services up in order, wait for each by probing, and tear them down."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+import time
+from collections.abc import Callable, Iterable
+
+from stack import install
+from stack.procs import Proc, ProcessFailed
+from stack.services import Say, Service, all_services
+from stack.settings import StackSettings
+
+
+def _say(msg: str) -> None:
+    print(f"[stack] {msg}", file=sys.stderr, flush=True)
+
+
+class Stack:
+    """The local stack described by `settings`; every method is safe to repeat."""
+
+    def __init__(self, settings: StackSettings, say: Say = _say) -> None:
+        self.settings = settings
+        self.say = say
+
+    def proc(self, name: str) -> Proc:
+        return Proc(name, self.settings.run, self.settings.logs)
+
+    def services(self, names: Iterable[str] | None = None) -> list[Service]:
+        every = all_services(self.settings)
+        if names is None:
+            return every
+        wanted = set(names)
+        unknown = wanted - {s.name for s in every}
+        if unknown:
+            raise ValueError(f"unknown services: {', '.join(sorted(unknown))}")
+        return [s for s in every if s.name in wanted]
+
+    def up(self, names: Iterable[str] | None = None) -> None:
+        install.ensure_system(self.say)
+        for d in (self.settings.logs, self.settings.run, self.settings.data):
+            d.mkdir(parents=True, exist_ok=True)
+        for svc in self.services(names):
+            self.start(svc)
+
+    def start(self, svc: Service) -> None:
+        proc = self.proc(svc.name)
+        if proc.running() and svc.probe(self.settings) is None:
+            self.say(f"{svc.name}: already running (pid {proc.pid()})")
+            return
+        started = time.monotonic()
+        launch = svc.launch(self.settings, self.say)
+        pid = proc.start(launch.argv, launch.env)
+        self.say(f"{svc.name}: starting (pid {pid}, log {proc.log})")
+        self.wait_ready(svc, proc, svc.timeout_s)
+        if svc.after_ready is not None:
+            svc.after_ready(self.settings, self.say)
+        self.say(f"{svc.name}: ready in {time.monotonic() - started:.1f}s")
+
+    def wait_ready(self, svc: Service, proc: Proc, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        why: str | None = "not probed"
+        delay = 0.05
+        while time.monotonic() < deadline:
+            why = svc.probe(self.settings)
+            if why is None:
+                return
+            if not proc.running():
+                tail = proc.tail(15)
+                raise ProcessFailed(svc.name, f"exited before ready\n{tail}\n", proc.log)
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+        raise ProcessFailed(svc.name, f"not ready after {timeout_s:.0f}s ({why})", proc.log)
+
+    def down(self, names: Iterable[str] | None = None) -> None:
+        # Reverse order: apps first, so they flush before Kafka and Redis go.
+        for svc in reversed(self.services(names)):
+            if self.proc(svc.name).stop():
+                self.say(f"{svc.name}: stopped")
+
+    def status(self) -> list[tuple[str, int | None, str | None]]:
+        rows = []
+        for svc in self.services():
+            pid = self.proc(svc.name).pid()
+            rows.append((svc.name, pid, svc.probe(self.settings) if pid else "stopped"))
+        return rows
+
+
+def run_cli(argv: list[str], settings: StackSettings, out: Callable[[str], None] = print) -> int:
+    if not argv or argv[0] not in ("up", "down", "status", "logs", "fetch"):
+        out("usage: python -m stack up|down|status|logs [service...]|fetch")
+        return 2
+    stack = Stack(settings)
+    cmd, names = argv[0], argv[1:] or None
+    try:
+        if cmd == "fetch":  # everything downloadable, nothing started
+            install.ensure_system(stack.say)
+            install.kafka_jars(Path(settings.cache_dir), stack.say)
+            install.flink_connector_jars(Path(settings.cache_dir), stack.say)
+        elif cmd == "up":
+            stack.up(names)
+            print_where(settings, out)
+        elif cmd == "down":
+            stack.down(names)
+        elif cmd == "status":
+            for name, pid, why in stack.status():
+                state = "ready" if why is None else why
+                out(f"{name:<12} {('pid ' + str(pid)) if pid else '-':<12} {state}")
+        elif cmd == "logs":
+            for svc in stack.services(names):
+                proc = stack.proc(svc.name)
+                out(f"==> {proc.log} <==\n{proc.tail(40)}")
+    except (ProcessFailed, install.InstallError, ValueError) as e:
+        out(f"error: {e}")
+        return 1
+    return 0
+
+
+def print_where(s: StackSettings, out: Callable[[str], None]) -> None:
+    out("")
+    out("The stack is up (all on 127.0.0.1):")
+    for i in range(s.nodes):
+        port = s.http_port + i
+        out(f"  IM server node-{i + 1}: http://127.0.0.1:{port}  (WebSocket ws://127.0.0.1:{port}/ws)")
+    out(f"  analytics query API: http://127.0.0.1:{s.analytics_port}/query?sql=SELECT+1")
+    out(f"  ClickHouse:          {s.effective_clickhouse_url}")
+    out(f"  Kafka:               {s.kafka_bootstrap}")
+    out(f"  Redis:               {s.redis_url}")
+    out(f"  logs:                {s.logs}/")
+    out("Status: make status    Logs: make logs    Stop: make down")

@@ -1,0 +1,189 @@
+"""The services of the local stack: how each starts and how it is probed."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from stack import install, probes
+from stack.settings import StackSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Launch:
+    argv: list[str]
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    launch: Callable[[StackSettings, Say], Launch]
+    probe: Callable[[StackSettings], str | None]
+    timeout_s: float = 90.0
+    after_ready: Callable[[StackSettings, Say], None] | None = None
+
+
+def base_env(s: StackSettings) -> dict[str, str]:
+    """Environment shared by the stack's Python processes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IM_")}
+    env.update(
+        IM_REDIS_URL=s.redis_url,
+        IM_KAFKA_BOOTSTRAP=s.kafka_bootstrap,
+        IM_KAFKA_PARTITIONS=str(s.kafka_partitions),
+        IM_CLICKHOUSE_URL=s.effective_clickhouse_url,
+        IM_ANALYTICS_PORT=str(s.analytics_port),
+        IM_TICK_INTERVAL_S=str(s.tick_interval_s),
+        IM_STREAM_COUNT_WINDOW_S=str(s.count_window_s),
+        IM_STREAM_LATENESS_S=str(s.lateness_s),
+        PYTHONUNBUFFERED="1",
+    )
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def _redis(s: StackSettings, say: Say) -> Launch:
+    d = s.data / "redis"
+    d.mkdir(parents=True, exist_ok=True)
+    argv = [
+        shutil.which("redis-server") or "redis-server",
+        "--bind", "127.0.0.1", "--port", str(s.redis_port), "--dir", str(d),
+        "--appendonly", "yes", "--appendfsync", s.redis_appendfsync,
+        "--save", "", "--daemonize", "no", "--protected-mode", "yes",
+    ]
+    return Launch(argv, dict(os.environ))
+
+
+def _kafka(s: StackSettings, say: Say) -> Launch:
+    jars = install.kafka_jars(Path(s.cache_dir), say)
+    d = s.data / "kafka"
+    logs = d / "logs"
+    d.mkdir(parents=True, exist_ok=True)
+    props = d / "server.properties"
+    props.write_text(
+        "\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{s.kafka_controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{s.kafka_port},"
+            f"CONTROLLER://127.0.0.1:{s.kafka_controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{s.kafka_port}",
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            f"log.dirs={logs}",
+            f"num.partitions={s.kafka_partitions}",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=4",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "transaction.state.log.num.partitions=4",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            "",
+        ])
+    )
+    log4j = d / "log4j2.properties"
+    log4j.write_text(
+        "rootLogger.level=INFO\nrootLogger.appenderRef.out.ref=out\n"
+        "appender.out.type=Console\nappender.out.name=out\n"
+        "appender.out.layout.type=PatternLayout\n"
+        "appender.out.layout.pattern=[%d] %p %m (%c)%n\n"
+        "logger.kafka.name=kafka\nlogger.kafka.level=WARN\n"
+        "logger.apache.name=org.apache.kafka\nlogger.apache.level=WARN\n"
+    )
+    java = shutil.which("java") or "java"
+    cp = f"{jars}/*"
+    jvm = [java, f"-Xmx{s.kafka_heap}", f"-Xms{s.kafka_heap}", "-XX:+UseG1GC",
+           f"-Dlog4j2.configurationFile={log4j}", "-cp", cp]
+    if not (logs / "meta.properties").exists():
+        cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        say("formatting Kafka storage (first start)")
+        import subprocess
+
+        fmt = subprocess.run(
+            [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster, "-c", str(props)],
+            capture_output=True, text=True, check=False,
+        )
+        if fmt.returncode != 0:
+            raise install.InstallError(f"kafka-storage format failed:\n{fmt.stdout}{fmt.stderr}")
+    return Launch([*jvm, "kafka.Kafka", str(props)], dict(os.environ))
+
+
+def _create_topics(s: StackSettings, say: Say) -> None:
+    from im import topics
+
+    made = probes.create_topics(s.kafka_bootstrap, topics.ALL, s.kafka_partitions)
+    if made:
+        say(f"created topics: {', '.join(made)}")
+
+
+def _analytics(s: StackSettings, say: Say) -> Launch:
+    return Launch([sys.executable, "-m", "analytics"], base_env(s))
+
+
+def stream_ready_file(s: StackSettings) -> Path:
+    return s.run / "stream.ready"
+
+
+def _stream(s: StackSettings, say: Say) -> Launch:
+    jars = install.flink_connector_jars(Path(s.cache_dir), say)
+    stream_ready_file(s).unlink(missing_ok=True)
+    env = base_env(s)
+    env.update(
+        IM_FLINK_JARS=";".join(j.as_uri() for j in jars),
+        IM_STREAM_CHECKPOINT_DIR=(s.data / "checkpoints").as_uri(),
+        IM_STREAM_READY_FILE=str(stream_ready_file(s)),
+    )
+    return Launch([sys.executable, "-m", "streaming"], env)
+
+
+def node_port(s: StackSettings, index: int) -> int:
+    return s.http_port + index
+
+
+def _server(index: int) -> Callable[[StackSettings, Say], Launch]:
+    def launch(s: StackSettings, say: Say) -> Launch:
+        env = base_env(s)
+        env.update(IM_NODE_ID=f"node-{index + 1}", IM_HTTP_PORT=str(node_port(s, index)))
+        return Launch([sys.executable, "-m", "im"], env)
+
+    return launch
+
+
+def infra() -> list[Service]:
+    return [
+        Service("redis", _redis, lambda s: probes.redis_ready(s.redis_port), 30),
+        Service("kafka", _kafka, lambda s: probes.kafka_ready(s.kafka_bootstrap), 90,
+                after_ready=_create_topics),
+    ]
+
+
+def apps(s: StackSettings) -> list[Service]:
+    servers = [
+        Service(
+            f"server-{i + 1}", _server(i),
+            lambda st, i=i: probes.http_ready(f"http://127.0.0.1:{node_port(st, i)}/readyz"), 60,
+        )
+        for i in range(s.nodes)
+    ]
+    return [
+        Service("analytics", _analytics,
+                lambda st: probes.http_ready(f"http://127.0.0.1:{st.analytics_port}/healthz"), 60),
+        Service("stream", _stream,
+                lambda st: None if stream_ready_file(st).exists() else "job not running yet", 180),
+        *servers,
+    ]
+
+
+def all_services(s: StackSettings) -> list[Service]:
+    return [*infra(), *apps(s)]
