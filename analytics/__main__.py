@@ -19,8 +19,13 @@ def main() -> int:
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port,
-                log_level="info", access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="info",
+        access_log=False,
+    )
     return 0
 
 

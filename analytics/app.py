@@ -52,5 +52,4 @@ def create_app(settings: AnalyticsSettings) -> Starlette:
             await sink.stop()
             await ch.stop()
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/query", query)],
-                     lifespan=lifespan)
+    return Starlette(routes=[Route("/healthz", healthz), Route("/query", query)], lifespan=lifespan)

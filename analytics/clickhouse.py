@@ -49,7 +49,9 @@ class ClickHouse:
         if rows:
             await self._run(self._client.insert, table, rows, column_names=columns)
 
-    async def query(self, sql: str, readonly: bool = True) -> tuple[list[str], list[tuple[Any, ...]]]:
+    async def query(
+        self, sql: str, readonly: bool = True
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
         settings = {"readonly": "1"} if readonly else None
         try:
             result = await self._run(self._client.query, sql, settings=settings)

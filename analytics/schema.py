@@ -40,8 +40,7 @@ CREATE TABLE IF NOT EXISTS message_counts (
 ORDER BY (conv, window_start)
 """,
     columns=["window_start", "window_end", "conv", "messages"],
-    row=lambda e: [ms(e["window_start"]), ms(e["window_end"]), str(e["conv"]),
-                   int(e["messages"])],
+    row=lambda e: [ms(e["window_start"]), ms(e["window_end"]), str(e["conv"]), int(e["messages"])],
 )
 
 TABLES = [MESSAGE_COUNTS]

@@ -43,8 +43,9 @@ class Sink:
             )
             try:
                 await consumer.start()
-                async for batch in consumer.batches(int(self.settings.flush_s * 1000),
-                                                    self.settings.batch_rows):
+                async for batch in consumer.batches(
+                    int(self.settings.flush_s * 1000), self.settings.batch_rows
+                ):
                     await self.write(batch)
             except asyncio.CancelledError:
                 raise

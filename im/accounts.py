@@ -60,9 +60,13 @@ class Accounts:
         return uid
 
     async def login(self, username: str, password: str) -> tuple[str, Identity, int]:
-        uid = await self.redis.get(keys.username(username)) if USERNAME_RE.fullmatch(username) else None
+        uid = (
+            keys.opt_text(await self.redis.get(keys.username(username)))
+            if USERNAME_RE.fullmatch(username)
+            else None
+        )
         stored = await self.redis.hmget(keys.user(uid), "pw", "role") if uid else [None, None]
-        pw_hash, role = stored
+        pw_hash, role = (keys.opt_text(v) for v in stored)
         try:
             await asyncio.to_thread(_HASHER.verify, pw_hash or _DUMMY_HASH, password)
             ok = pw_hash is not None
@@ -87,11 +91,11 @@ class Accounts:
         uid, role = await self.redis.hmget(keys.token(_digest(token)), "uid", "role")
         if uid is None or role is None:
             return None
-        return Identity(uid, role)
+        return Identity(keys.text(uid), keys.text(role))
 
     async def logout(self, token: str) -> None:
         digest = _digest(token)
-        uid = await self.redis.hget(keys.token(digest), "uid")
+        uid = keys.opt_text(await self.redis.hget(keys.token(digest), "uid"))
         async with self.redis.pipeline(transaction=True) as p:
             p.delete(keys.token(digest))
             if uid:
@@ -99,7 +103,10 @@ class Accounts:
             await p.execute()
 
     async def profile(self, uid: str) -> dict[str, str] | None:
-        data = await self.redis.hgetall(keys.user(uid))
+        data = {
+            keys.text(k): keys.text(v)
+            for k, v in (await self.redis.hgetall(keys.user(uid))).items()
+        }
         if not data:
             return None
         return {

@@ -33,8 +33,9 @@ def create_app(settings: ServerSettings) -> Starlette:
     async def readyz(request: Request) -> Response:
         checks = {"redis": await services.check_redis(), "kafka": await services.check_kafka()}
         ok = all(v == "ok" for v in checks.values())
-        return json_response({"status": "ok" if ok else "unavailable", "checks": checks},
-                             200 if ok else 503)
+        return json_response(
+            {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
+        )
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, E.ApiError)
@@ -43,8 +44,7 @@ def create_app(settings: ServerSettings) -> Starlette:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         code = {404: E.NOT_FOUND, 405: E.INVALID}.get(exc.status_code, E.INVALID)
-        return json_response({"error": {"code": code, "message": str(exc.detail)}},
-                             exc.status_code)
+        return json_response({"error": {"code": code, "message": str(exc.detail)}}, exc.status_code)
 
     async def unavailable(request: Request, exc: Exception) -> Response:
         return json_response(E.Unavailable().body(), 503)

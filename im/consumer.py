@@ -52,8 +52,12 @@ def decode(raw: bytes | None) -> dict[str, Any] | None:
 
 class EventConsumer:
     def __init__(
-        self, topics: list[str], bootstrap: str, group_id: str | None,
-        dedup_window: int = 100_000, from_beginning: bool = True,
+        self,
+        topics: list[str],
+        bootstrap: str,
+        group_id: str | None,
+        dedup_window: int = 100_000,
+        from_beginning: bool = True,
     ) -> None:
         self.topics = topics
         self.seen = SeenIds(dedup_window)
@@ -105,12 +109,12 @@ class EventConsumer:
         """Yield [(topic, event)] batches; offsets commit when the caller asks for the next."""
         while True:
             records = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
-            batch = [
-                (tp.topic, obj)
-                for tp, recs in records.items()
-                for r in recs
-                if self.accept(obj := decode(r.value))
-            ]
+            batch: list[tuple[str, dict[str, Any]]] = []
+            for tp, recs in records.items():
+                for r in recs:
+                    obj = decode(r.value)
+                    if self.accept(obj) and obj is not None:
+                        batch.append((tp.topic, obj))
             if batch or records:
                 yield batch
                 if records and self._consumer._group_id is not None:

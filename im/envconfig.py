@@ -58,7 +58,9 @@ def _convert(name: str, raw: str, typ: Any) -> Any:
         if origin is tuple:
             return tuple(p.strip() for p in raw.split(",") if p.strip())
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a valid {getattr(typ, '__name__', typ)}") from None
+        raise ConfigError(
+            f"{name}={raw!r} is not a valid {getattr(typ, '__name__', typ)}"
+        ) from None
     raise ConfigError(f"{name}: unsupported setting type {typ!r}")
 
 

@@ -31,9 +31,10 @@ class Gateway:
         self.limits = Limits(s.max_frame_bytes, s.auth_timeout_s, s.heartbeat_s)
         self.draining = False
 
+    # Wall-clock time (pong carries it in ms); timers tolerate a clock step.
     async def endpoint(self, ws: WebSocket) -> None:
         await ws.accept()
-        proto = ClientProtocol(self.limits, time.monotonic())
+        proto = ClientProtocol(self.limits, time.time())
         conn = _Connection(self, ws, proto)
         await conn.run()
 
@@ -64,12 +65,12 @@ class _Connection:
 
     async def _read_loop(self) -> None:
         while True:
-            timeout = max(0.0, self.proto.next_deadline() - time.monotonic())
+            timeout = max(0.0, self.proto.next_deadline() - time.time())
             try:
                 message = await asyncio.wait_for(self.ws.receive(), timeout)
             except TimeoutError:
                 message = None
-            now = time.monotonic()
+            now = time.time()
             if message is not None:
                 if message["type"] == "websocket.disconnect":
                     return
@@ -118,8 +119,11 @@ class _Connection:
         except E.ApiError as err:
             self.proto.error(err.code, err.message, getattr(req, "cmid", None), **err.extra)
         except (RedisError, OSError):
-            self.proto.error(E.UNAVAILABLE, "service temporarily unavailable, retry later",
-                             getattr(req, "cmid", None))
+            self.proto.error(
+                E.UNAVAILABLE,
+                "service temporarily unavailable, retry later",
+                getattr(req, "cmid", None),
+            )
         except Exception:
             log.exception("request failed")
             self.proto.error(E.INTERNAL, "internal error", getattr(req, "cmid", None))
@@ -137,14 +141,22 @@ class _Connection:
             old.close(E.CLOSE_REPLACED, "replaced by a newer connection")
         self.link = link
         self.writer = asyncio.create_task(self._writer(link))
-        self.proto.auth_succeeded(ident.user_id, req.device,
-                                  {"convs": convs, "unread_total": total})
+        self.proto.auth_succeeded(
+            ident.user_id, req.device, {"convs": convs, "unread_total": total}
+        )
 
     async def _send(self, req: Send) -> None:
         assert self.proto.user is not None
         stored = await self.svc.messages.store(req.conv, self.proto.user, req.cmid, req.text)
-        self.proto.send({"type": "sent", "cmid": req.cmid, "conv": stored.conv,
-                         "seq": stored.seq, "ts": stored.ts})
+        self.proto.send(
+            {
+                "type": "sent",
+                "cmid": req.cmid,
+                "conv": stored.conv,
+                "seq": stored.seq,
+                "ts": stored.ts,
+            }
+        )
         await self._flush()  # `sent` before our own echo
         if not stored.duplicate:
             await self.svc.publish(stored.members, stored.frame.decode())
@@ -155,6 +167,5 @@ class _Connection:
             raise E.ApiError(E.FORBIDDEN, "not a member of this conversation")
         frames, more = await self.svc.messages.history(req.conv, req.after, req.limit)
         head = b'{"type":"history","conv":' + orjson.dumps(req.conv) + b',"messages":['
-        body = b",".join(f.encode() if isinstance(f, str) else f for f in frames)
+        body = b",".join(frames)
         self.proto.send_raw(head + body + b'],"more":' + (b"true" if more else b"false") + b"}")
-

@@ -35,7 +35,7 @@ def field(data: dict[str, Any], name: str, typ: type, required: bool = True) -> 
     val = data.get(name)
     if val is None and not required:
         return None
-    if not isinstance(val, typ) or isinstance(val, bool) and typ is not bool:
+    if not isinstance(val, typ) or (isinstance(val, bool) and typ is not bool):
         raise E.ApiError(E.INVALID, f"'{name}' must be a {typ.__name__}", 400)
     return val
 
@@ -61,7 +61,8 @@ class HttpApi:
     async def register(self, request: Request) -> Response:
         data = await read_json(request)
         uid = await self.svc.accounts.register(
-            field(data, "username", str), field(data, "password", str),
+            field(data, "username", str),
+            field(data, "password", str),
             field(data, "display_name", str, required=False),
         )
         return json_response({"user_id": uid}, 201)
@@ -71,8 +72,9 @@ class HttpApi:
         token, ident, expires_at = await self.svc.accounts.login(
             field(data, "username", str), field(data, "password", str)
         )
-        return json_response({"token": token, "user_id": ident.user_id, "role": ident.role,
-                              "expires_at": expires_at})
+        return json_response(
+            {"token": token, "user_id": ident.user_id, "role": ident.role, "expires_at": expires_at}
+        )
 
     async def logout(self, request: Request) -> Response:
         await self.identity(request)

@@ -63,3 +63,12 @@ OUTBOX = "outbox"
 RELAY_LEASE = "relay:lease"
 FANOUT_CHANNEL = "im:fanout"
 UNREAD_TOTAL_FIELD = "total"
+
+
+def text(value: object) -> str:
+    """A Redis reply as str (the client decodes; this also satisfies the types)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def opt_text(value: object) -> str | None:
+    return None if value is None else text(value)

@@ -46,7 +46,12 @@ class Messages:
         self._send = redis.register_script(_SEND_LUA)
 
     async def store(
-        self, conv: str, sender: str, cmid: str, text: str, kind: str = "chat",
+        self,
+        conv: str,
+        sender: str,
+        cmid: str,
+        text: str,
+        kind: str = "chat",
         flags: tuple[str, ...] = (),
     ) -> Stored:
         """Store a message once; a retried cmid returns the first result."""
@@ -60,8 +65,13 @@ class Messages:
         )
         event_tpl = _splice(
             {
-                "node": self.node_id, "conv": conv, "sender": sender, "kind": kind,
-                "cmid": cmid, "text_len": len(text), "content_hash": content_hash(text),
+                "node": self.node_id,
+                "conv": conv,
+                "sender": sender,
+                "kind": kind,
+                "cmid": cmid,
+                "text_len": len(text),
+                "content_hash": content_hash(text),
                 "flags": list(flags),
             },
             ev_head,
@@ -90,12 +100,14 @@ class Messages:
         hi = min(after + limit, max_seq)
         if hi <= after:
             return [], False
-        raw = await self.redis.hmget(keys.messages(conv), [str(s) for s in range(after + 1, hi + 1)])
-        return [r for r in raw if r is not None], hi < max_seq
+        raw = await self.redis.hmget(
+            keys.messages(conv), [str(s) for s in range(after + 1, hi + 1)]
+        )
+        return [keys.text(r).encode() for r in raw if r is not None], hi < max_seq
 
     async def conv_states(self, uid: str) -> tuple[list[dict[str, Any]], int]:
         """[{conv, max_seq, read_seq, unread}] of the user, and the unread total."""
-        convs = sorted(await self.redis.smembers(keys.user_convs(uid)))
+        convs = sorted(keys.text(c) for c in await self.redis.smembers(keys.user_convs(uid)))
         async with self.redis.pipeline(transaction=False) as p:
             for c in convs:
                 p.hget(keys.conv(c), "max_seq")

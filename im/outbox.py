@@ -41,8 +41,13 @@ return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
 
 class OutboxRelay:
     def __init__(
-        self, redis: aioredis.Redis, bootstrap: str, node_id: str,
-        batch: int = 500, tick_interval_s: float = 2.0, lease_ms: int = 10_000,
+        self,
+        redis: aioredis.Redis,
+        bootstrap: str,
+        node_id: str,
+        batch: int = 500,
+        tick_interval_s: float = 2.0,
+        lease_ms: int = 10_000,
     ) -> None:
         self.redis = redis
         self.bootstrap = bootstrap
@@ -84,8 +89,12 @@ class OutboxRelay:
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True,
-                linger_ms=5, request_timeout_ms=10_000, max_batch_size=256 * 1024,
+                bootstrap_servers=self.bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                linger_ms=5,
+                request_timeout_ms=10_000,
+                max_batch_size=256 * 1024,
             )
             await producer.start()
             self._producer = producer
@@ -95,7 +104,9 @@ class OutboxRelay:
         backoff = 0.2
         while True:
             try:
-                if not await self._renew(keys=[keys.RELAY_LEASE], args=[self.node_id, self.lease_ms]):
+                if not await self._renew(
+                    keys=[keys.RELAY_LEASE], args=[self.node_id, self.lease_ms]
+                ):
                     await self._close_producer()
                     await asyncio.sleep(self.lease_ms / 4000)
                     continue
@@ -117,12 +128,14 @@ class OutboxRelay:
         entries = await self.redis.xrange(keys.OUTBOX, count=self.batch)
         if not entries:
             return 0
-        futures = [
-            await producer.send(f["t"], value=f["v"].encode(), key=f["k"].encode())
-            for _, f in entries
-        ]
+        futures = []
+        for _, f in entries:
+            if f is None:  # an entry with no fields carries nothing to publish
+                continue
+            topic, key, value = keys.text(f["t"]), keys.text(f["k"]), keys.text(f["v"])
+            futures.append(await producer.send(topic, value=value.encode(), key=key.encode()))
         await asyncio.gather(*futures)
-        await self.redis.xdel(keys.OUTBOX, *[eid for eid, _ in entries])
+        await self.redis.xdel(keys.OUTBOX, *[keys.text(eid) for eid, _ in entries])
         self.published += len(entries)
         return len(entries)
 
@@ -134,8 +147,15 @@ class OutboxRelay:
         ts = await self.tick_ts()
         for topic in topics.TICKED:
             for p in sorted(await producer.partitions_for(topic)):
-                value = orjson.dumps({"v": 1, "id": "t:" + secrets.token_hex(8), "type": "tick",
-                                      "ts": ts, "node": self.node_id})
+                value = orjson.dumps(
+                    {
+                        "v": 1,
+                        "id": "t:" + secrets.token_hex(8),
+                        "type": "tick",
+                        "ts": ts,
+                        "node": self.node_id,
+                    }
+                )
                 await producer.send(topic, value=value, partition=p)
         await producer.flush()
 
@@ -144,7 +164,7 @@ class OutboxRelay:
         now_ms = secs * 1000 + micros // 1000
         oldest = await self.redis.xrange(keys.OUTBOX, count=1)
         if oldest:
-            return min(now_ms, int(oldest[0][0].split("-")[0]) - 1)
+            return min(now_ms, int(keys.text(oldest[0][0]).split("-")[0]) - 1)
         return int(now_ms)
 
 
@@ -154,5 +174,5 @@ async def outbox_stats(redis: aioredis.Redis) -> dict[str, int]:
     oldest = await redis.xrange(keys.OUTBOX, count=1)
     secs, micros = await redis.time()
     now_ms = secs * 1000 + micros // 1000
-    lag = now_ms - int(oldest[0][0].split("-")[0]) if oldest else 0
+    lag = now_ms - int(keys.text(oldest[0][0]).split("-")[0]) if oldest else 0
     return {"outbox_length": int(length), "relay_lag_ms": int(lag)}

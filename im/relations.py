@@ -19,8 +19,10 @@ class Relations:
     async def create_conv(self, kind: str, title: str, owner: str, members: set[str]) -> str:
         conv = "c_" + secrets.token_hex(8)
         async with self.redis.pipeline(transaction=True) as p:
-            p.hset(keys.conv(conv), mapping={"kind": kind, "title": title, "owner": owner,
-                                             "max_seq": 0})
+            p.hset(
+                keys.conv(conv),
+                mapping={"kind": kind, "title": title, "owner": owner, "max_seq": 0},
+            )
             p.sadd(keys.members(conv), *members)
             for m in members:
                 p.sadd(keys.user_convs(m), conv)
@@ -41,6 +43,7 @@ class Relations:
             raise E.ApiError(E.NOT_FOUND, "unknown member", 404)
         conv = await self.create_conv("group", name, owner, everyone)
         group_id = "g_" + conv[2:]
-        await self.redis.hset(f"grp:{group_id}", mapping={"conv": conv, "owner": owner,
-                                                          "name": name})
+        await self.redis.hset(
+            f"grp:{group_id}", mapping={"conv": conv, "owner": owner, "name": name}
+        )
         return group_id, conv

@@ -28,16 +28,22 @@ class Services:
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
         self.redis: aioredis.Redis = aioredis.Redis.from_url(
-            settings.redis_url, decode_responses=True, socket_timeout=5,
-            socket_connect_timeout=2, health_check_interval=10,
+            settings.redis_url,
+            decode_responses=True,
+            socket_timeout=5,
+            socket_connect_timeout=2,
+            health_check_interval=10,
         )
         self.accounts = Accounts(self.redis, settings.token_ttl_s)
         self.messages = Messages(self.redis, settings.node_id)
         self.relations = Relations(self.redis)
         self.hub = Hub()
         self.relay = OutboxRelay(
-            self.redis, settings.kafka_bootstrap, settings.node_id,
-            batch=settings.relay_batch, tick_interval_s=settings.tick_interval_s,
+            self.redis,
+            settings.kafka_bootstrap,
+            settings.node_id,
+            batch=settings.relay_batch,
+            tick_interval_s=settings.tick_interval_s,
         )
         self._fanout_task: asyncio.Task[None] | None = None
         self._kafka_checked = (0.0, "not checked")
@@ -95,8 +101,9 @@ class Services:
         at, state = self._kafka_checked
         if time.monotonic() - at < 1.0:
             return state
-        client = AIOKafkaClient(bootstrap_servers=self.settings.kafka_bootstrap,
-                                request_timeout_ms=2000)
+        client = AIOKafkaClient(
+            bootstrap_servers=self.settings.kafka_bootstrap, request_timeout_ms=2000
+        )
         try:
             await asyncio.wait_for(client.bootstrap(), 2.0)
             state = "ok"

@@ -27,4 +27,3 @@ class ServerSettings:
     # records per tick, which costs nothing next to chat traffic.
     tick_interval_s: float = setting("IM_TICK_INTERVAL_S", 2.0, "tick events period")
     relay_batch: int = setting("IM_RELAY_BATCH", 500, "outbox entries per Kafka batch")
-    kafka_partitions: int = setting("IM_KAFKA_PARTITIONS", 4, "partitions per topic")

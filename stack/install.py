@@ -55,7 +55,9 @@ def ensure_system(say: Say) -> None:
     ):
         proc = subprocess.run(argv, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise InstallError(f"{' '.join(argv)} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+            raise InstallError(
+                f"{' '.join(argv)} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+            )
 
 
 def ensure_jars(cache_dir: Path, pom_name: str, say: Say) -> Path:
@@ -71,8 +73,13 @@ def ensure_jars(cache_dir: Path, pom_name: str, say: Say) -> Path:
     partial.mkdir(parents=True)
     say(f"fetching {pom.stem} jars from Maven Central into {target}")
     argv = [
-        "mvn", "-B", "-f", str(pom), "dependency:copy-dependencies",
-        f"-DoutputDirectory={partial}", "-DincludeScope=runtime",
+        "mvn",
+        "-B",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={partial}",
+        "-DincludeScope=runtime",
     ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None

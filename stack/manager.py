@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from stack import install
 from stack.procs import Proc, ProcessFailed
@@ -122,7 +122,9 @@ def print_where(s: StackSettings, out: Callable[[str], None]) -> None:
     out("The stack is up (all on 127.0.0.1):")
     for i in range(s.nodes):
         port = s.http_port + i
-        out(f"  IM server node-{i + 1}: http://127.0.0.1:{port}  (WebSocket ws://127.0.0.1:{port}/ws)")
+        out(
+            f"  IM server node-{i + 1}: http://127.0.0.1:{port}  (WebSocket ws://127.0.0.1:{port}/ws)"
+        )
     out(f"  analytics query API: http://127.0.0.1:{s.analytics_port}/query?sql=SELECT+1")
     out(f"  ClickHouse:          {s.effective_clickhouse_url}")
     out(f"  Kafka:               {s.kafka_bootstrap}")

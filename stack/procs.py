@@ -56,9 +56,7 @@ class Proc:
     def running(self) -> bool:
         return self.pid() is not None
 
-    def start(
-        self, argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None
-    ) -> int:
+    def start(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None) -> int:
         """Start unless already running; returns the pid."""
         existing = self.pid()
         if existing is not None:
@@ -68,7 +66,7 @@ class Proc:
         with open(self.log, "ab") as out:
             out.write(f"\n=== start {time.strftime('%F %T')}: {' '.join(argv)}\n".encode())
             out.flush()
-            child = subprocess.Popen(  # noqa: S603 - argv is ours
+            child = subprocess.Popen(
                 list(argv),
                 stdin=subprocess.DEVNULL,
                 stdout=out,

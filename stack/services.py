@@ -56,9 +56,22 @@ def _redis(s: StackSettings, say: Say) -> Launch:
     d.mkdir(parents=True, exist_ok=True)
     argv = [
         shutil.which("redis-server") or "redis-server",
-        "--bind", "127.0.0.1", "--port", str(s.redis_port), "--dir", str(d),
-        "--appendonly", "yes", "--appendfsync", s.redis_appendfsync,
-        "--save", "", "--daemonize", "no", "--protected-mode", "yes",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(s.redis_port),
+        "--dir",
+        str(d),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        s.redis_appendfsync,
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--protected-mode",
+        "yes",
     ]
     return Launch(argv, dict(os.environ))
 
@@ -70,27 +83,29 @@ def _kafka(s: StackSettings, say: Say) -> Launch:
     d.mkdir(parents=True, exist_ok=True)
     props = d / "server.properties"
     props.write_text(
-        "\n".join([
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@127.0.0.1:{s.kafka_controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{s.kafka_port},"
-            f"CONTROLLER://127.0.0.1:{s.kafka_controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{s.kafka_port}",
-            "controller.listener.names=CONTROLLER",
-            "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            f"log.dirs={logs}",
-            f"num.partitions={s.kafka_partitions}",
-            "offsets.topic.replication.factor=1",
-            "offsets.topic.num.partitions=4",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "transaction.state.log.num.partitions=4",
-            "group.initial.rebalance.delay.ms=0",
-            "auto.create.topics.enable=false",
-            "",
-        ])
+        "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.voters=1@127.0.0.1:{s.kafka_controller_port}",
+                f"listeners=PLAINTEXT://127.0.0.1:{s.kafka_port},"
+                f"CONTROLLER://127.0.0.1:{s.kafka_controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{s.kafka_port}",
+                "controller.listener.names=CONTROLLER",
+                "inter.broker.listener.name=PLAINTEXT",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                f"log.dirs={logs}",
+                f"num.partitions={s.kafka_partitions}",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=4",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "transaction.state.log.num.partitions=4",
+                "group.initial.rebalance.delay.ms=0",
+                "auto.create.topics.enable=false",
+                "",
+            ]
+        )
     )
     log4j = d / "log4j2.properties"
     log4j.write_text(
@@ -103,8 +118,15 @@ def _kafka(s: StackSettings, say: Say) -> Launch:
     )
     java = shutil.which("java") or "java"
     cp = f"{jars}/*"
-    jvm = [java, f"-Xmx{s.kafka_heap}", f"-Xms{s.kafka_heap}", "-XX:+UseG1GC",
-           f"-Dlog4j2.configurationFile={log4j}", "-cp", cp]
+    jvm = [
+        java,
+        f"-Xmx{s.kafka_heap}",
+        f"-Xms{s.kafka_heap}",
+        "-XX:+UseG1GC",
+        f"-Dlog4j2.configurationFile={log4j}",
+        "-cp",
+        cp,
+    ]
     if not (logs / "meta.properties").exists():
         cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         say("formatting Kafka storage (first start)")
@@ -112,7 +134,9 @@ def _kafka(s: StackSettings, say: Say) -> Launch:
 
         fmt = subprocess.run(
             [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster, "-c", str(props)],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if fmt.returncode != 0:
             raise install.InstallError(f"kafka-storage format failed:\n{fmt.stdout}{fmt.stderr}")
@@ -163,24 +187,38 @@ def _server(index: int) -> Callable[[StackSettings, Say], Launch]:
 def infra() -> list[Service]:
     return [
         Service("redis", _redis, lambda s: probes.redis_ready(s.redis_port), 30),
-        Service("kafka", _kafka, lambda s: probes.kafka_ready(s.kafka_bootstrap), 90,
-                after_ready=_create_topics),
+        Service(
+            "kafka",
+            _kafka,
+            lambda s: probes.kafka_ready(s.kafka_bootstrap),
+            90,
+            after_ready=_create_topics,
+        ),
     ]
+
+
+def _server_probe(index: int) -> Callable[[StackSettings], str | None]:
+    def probe(s: StackSettings) -> str | None:
+        return probes.http_ready(f"http://127.0.0.1:{node_port(s, index)}/readyz")
+
+    return probe
 
 
 def apps(s: StackSettings) -> list[Service]:
-    servers = [
-        Service(
-            f"server-{i + 1}", _server(i),
-            lambda st, i=i: probes.http_ready(f"http://127.0.0.1:{node_port(st, i)}/readyz"), 60,
-        )
-        for i in range(s.nodes)
-    ]
+    servers = [Service(f"server-{i + 1}", _server(i), _server_probe(i), 60) for i in range(s.nodes)]
     return [
-        Service("analytics", _analytics,
-                lambda st: probes.http_ready(f"http://127.0.0.1:{st.analytics_port}/healthz"), 60),
-        Service("stream", _stream,
-                lambda st: None if stream_ready_file(st).exists() else "job not running yet", 180),
+        Service(
+            "analytics",
+            _analytics,
+            lambda st: probes.http_ready(f"http://127.0.0.1:{st.analytics_port}/healthz"),
+            60,
+        ),
+        Service(
+            "stream",
+            _stream,
+            lambda st: None if stream_ready_file(st).exists() else "job not running yet",
+            180,
+        ),
         *servers,
     ]
 

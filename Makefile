@@ -1,0 +1,41 @@
+# The two commands: `make run` (the whole system) and `make test` (the whole
+# suite). Both install whatever is missing first: Debian packages (Redis,
+# Java, Maven), the Python virtualenv from requirements.lock, and the jars
+# from Maven Central into ~/.cache/im-stack.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: setup run down status logs test lint clean
+
+setup: $(VENV)/.installed
+	@$(PY) -m stack fetch
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+run: setup
+	$(PY) -m stack up
+
+down:
+	@$(PY) -m stack down
+
+status:
+	@$(PY) -m stack status
+
+logs:
+	@$(PY) -m stack logs
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy im streaming analytics stack dashboards alerts
+
+test: setup lint
+	$(PY) -m pytest
+
+clean: down
+	rm -rf .stack .stack-test

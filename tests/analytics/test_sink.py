@@ -1,0 +1,81 @@
+"""Result rows into ClickHouse (real embedded chDB) and the read-only query API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from analytics.clickhouse import ClickHouse, QueryError
+from analytics.schema import MESSAGE_COUNTS
+from analytics.settings import AnalyticsSettings
+from analytics.sink import Sink
+from im import topics
+from im.envconfig import load
+from stack.manager import Stack
+
+T0 = 1_795_000_020_000
+
+
+@pytest.fixture(scope="module")
+async def sink(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sink]:
+    # chDB allows one data folder per process: this module owns one for its tests.
+    path: Path = tmp_path_factory.mktemp("chdb")
+    ch = ClickHouse(f"chdb://{path}")
+    await ch.start()
+    s = Sink(load(AnalyticsSettings, {}), ch)
+    for table in (MESSAGE_COUNTS,):
+        await ch.command(table.ddl)
+    yield s
+    await ch.stop()
+
+
+def row(conv: str, start: int, n: int) -> tuple[str, dict[str, object]]:
+    return topics.MESSAGE_COUNT, {
+        "window_start": start,
+        "window_end": start + 60_000,
+        "conv": conv,
+        "messages": n,
+    }
+
+
+async def test_rows_land_and_a_repeated_row_counts_once(sink: Sink) -> None:
+    await sink.write([row("c_1", T0, 4), row("c_1", T0 + 60_000, 6), row("c_2", T0, 1)])
+    await sink.write([row("c_1", T0, 4)])  # the same result row again (job replay)
+    _, rows = await sink.ch.query(
+        "SELECT conv, sum(messages), count() FROM message_counts FINAL GROUP BY conv ORDER BY conv"
+    )
+    assert rows == [("c_1", 10, 2), ("c_2", 1, 1)]
+    _, rows = await sink.ch.query(
+        "SELECT toUnixTimestamp64Milli(window_start) FROM message_counts FINAL WHERE conv = 'c_2'"
+    )
+    assert rows == [(T0,)]
+
+
+async def test_malformed_rows_are_counted_not_fatal(sink: Sink) -> None:
+    before = sink.bad_rows
+    await sink.write(
+        [
+            (topics.MESSAGE_COUNT, {"conv": "c_3"}),
+            (topics.MESSAGE_COUNT, {**row("c_3", T0, 2)[1], "messages": "x"}),
+        ]
+    )
+    assert sink.bad_rows == before + 2
+
+
+async def test_query_is_read_only(sink: Sink) -> None:
+    with pytest.raises(QueryError, match="readonly"):
+        await sink.ch.query("DROP TABLE message_counts")
+    with pytest.raises(QueryError):
+        await sink.ch.query("SELECT * FROM no_such_table")
+
+
+def test_query_api_refuses_writes_over_http(apps: Stack) -> None:
+    url = f"http://127.0.0.1:{apps.settings.analytics_port}/query"
+    r = httpx.get(url, params={"sql": "DROP TABLE message_counts"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
+    r = httpx.get(url, params={"sql": "SELECT 1 + 1"})
+    assert r.json() == {"columns": ["plus(1, 1)"], "rows": [[2]]}
+    assert httpx.get(url).status_code == 400

@@ -1,0 +1,98 @@
+"""A small test client that speaks PROTOCOL.md over real HTTP and WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+import httpx
+import orjson
+import websockets
+
+
+class Device:
+    def __init__(self, ws: websockets.ClientConnection, welcome: dict[str, Any]) -> None:
+        self.ws = ws
+        self.welcome = welcome
+        self.inbox: list[dict[str, Any]] = []
+
+    async def send_json(self, frame: dict[str, Any]) -> None:
+        await self.ws.send(orjson.dumps(frame).decode())
+
+    async def recv(self, timeout: float = 10.0) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.ws.recv(), timeout)
+        obj: dict[str, Any] = orjson.loads(raw)
+        return obj
+
+    async def recv_type(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Next frame of `kind`; frames of other types are kept in `inbox`."""
+        for i, frame in enumerate(self.inbox):
+            if frame.get("type") == kind:
+                return self.inbox.pop(i)
+        while True:
+            frame = await self.recv(timeout)
+            if frame.get("type") == kind:
+                return frame
+            self.inbox.append(frame)
+
+    async def send_text(self, conv: str, text: str, cmid: str | None = None) -> dict[str, Any]:
+        cmid = cmid or secrets.token_hex(8)
+        await self.send_json({"type": "send", "cmid": cmid, "conv": conv, "body": {"text": text}})
+        return await self.recv_type("sent")
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+class User:
+    def __init__(self, base_url: str, username: str, password: str) -> None:
+        self.base_url = base_url
+        self.username = username
+        self.password = password
+        self.user_id = ""
+        self.token = ""
+
+    @classmethod
+    async def create(cls, base_url: str, prefix: str = "u") -> User:
+        user = cls(base_url, f"{prefix}{secrets.token_hex(4)}", "correct horse battery")
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            r = await http.post(
+                "/api/register", json={"username": user.username, "password": user.password}
+            )
+            assert r.status_code == 201, r.text
+            user.user_id = r.json()["user_id"]
+            r = await http.post(
+                "/api/login", json={"username": user.username, "password": user.password}
+            )
+            assert r.status_code == 200, r.text
+            user.token = r.json()["token"]
+        return user
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}"}
+
+    async def post(self, path: str, body: Any = None) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.base_url) as http:
+            return await http.post(path, json=body, headers=self.headers)
+
+    async def get(self, path: str) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.base_url) as http:
+            return await http.get(path, headers=self.headers)
+
+    async def group(self, name: str, members: list[User]) -> str:
+        r = await self.post("/api/groups", {"name": name, "members": [m.user_id for m in members]})
+        assert r.status_code == 201, r.text
+        conv: str = r.json()["conv"]
+        return conv
+
+    async def connect(self, device: str = "d1", ws_url: str | None = None) -> Device:
+        url = ws_url or self.base_url.replace("http", "ws", 1) + "/ws"
+        ws = await websockets.connect(url, max_size=2**22)
+        await ws.send(
+            orjson.dumps({"type": "auth", "token": self.token, "device": device}).decode()
+        )
+        welcome = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert welcome["type"] == "auth_ok", welcome
+        return Device(ws, welcome)

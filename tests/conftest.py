@@ -1,0 +1,60 @@
+"""Shared real services for the whole test session, started once.
+
+Redis and Kafka come from the same stack manager as `make run`, in their own
+folder (.stack-test) and on their own ports, so a running dev stack is left
+alone. Apps (server nodes, the streaming job, analytics) start on demand.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from im.envconfig import load
+from stack.manager import Stack
+from stack.settings import StackSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DIR = ROOT / ".stack-test"
+
+
+def test_stack_settings() -> StackSettings:
+    env = {
+        "IM_STACK_DIR": str(TEST_DIR),
+        "IM_REDIS_PORT": "26379",
+        "IM_KAFKA_PORT": "29092",
+        "IM_KAFKA_CONTROLLER_PORT": "29093",
+        "IM_HTTP_PORT": "28080",
+        "IM_ANALYTICS_PORT": "28090",
+        "IM_KAFKA_PARTITIONS": "4",
+        # Short windows and ticks so event-time results come within seconds.
+        "IM_TICK_INTERVAL_S": "0.5",
+        "IM_STREAM_COUNT_WINDOW_S": "5",
+        "IM_STREAM_LATENESS_S": "1",
+    }
+    if "IM_CACHE_DIR" in os.environ:
+        env["IM_CACHE_DIR"] = os.environ["IM_CACHE_DIR"]
+    return load(StackSettings, env)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """Redis + Kafka (fresh data), up for the whole session."""
+    settings = test_stack_settings()
+    st = Stack(settings)
+    st.down()  # leftovers of an interrupted earlier session
+    shutil.rmtree(TEST_DIR, ignore_errors=True)
+    st.up(["redis", "kafka"])
+    yield st
+    st.down()
+
+
+@pytest.fixture(scope="session")
+def apps(stack: Stack) -> Stack:
+    """Analytics, the streaming job and one server node, on top of `stack`."""
+    stack.up(["analytics", "stream", "server-1"])
+    return stack

@@ -1,0 +1,112 @@
+"""HTTP API and health endpoints on a real server process with real Redis/Kafka."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from stack.manager import Stack
+from tests.client import User
+from tests.servers import server_node
+
+PORT = 28180
+
+
+@pytest.fixture(scope="module")
+def base(stack: Stack) -> Iterator[str]:
+    with server_node(stack, "http-node", PORT):
+        yield f"http://127.0.0.1:{PORT}"
+
+
+async def test_healthz_and_readyz(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok", "node": "http-node"}
+        r = await http.get("/readyz")
+        assert r.status_code == 200
+        assert r.json() == {"status": "ok", "checks": {"redis": "ok", "kafka": "ok"}}
+
+
+def test_readyz_names_the_dependency_that_is_down(stack: Stack) -> None:
+    # Redis URL pointing at a closed port: alive, not ready, says why.
+    with server_node(
+        stack, "no-redis", PORT + 1, ready_path="/healthz", IM_REDIS_URL="redis://127.0.0.1:1/0"
+    ):
+        r = httpx.get(f"http://127.0.0.1:{PORT + 1}/readyz")
+        assert r.status_code == 503
+        body = r.json()
+        assert body["status"] == "unavailable"
+        assert body["checks"]["kafka"] == "ok"
+        assert body["checks"]["redis"].startswith("down")
+        # A request that needs Redis is refused cleanly, without internals.
+        r = httpx.post(
+            f"http://127.0.0.1:{PORT + 1}/api/login",
+            json={"username": "someone", "password": "whatever1"},
+        )
+        assert r.status_code == 503
+        assert r.json()["error"]["code"] == "unavailable"
+        assert "Traceback" not in r.text and "redis" not in r.text.lower()
+
+
+async def test_register_login_me_logout(base: str) -> None:
+    user = await User.create(base, "reg")
+    r = await user.get("/api/me")
+    assert r.status_code == 200
+    assert r.json() == {
+        "user_id": user.user_id,
+        "username": user.username,
+        "display_name": user.username,
+        "role": "user",
+    }
+    assert (await user.post("/api/logout")).status_code == 204
+    r = await user.get("/api/me")
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"username": "ab", "password": "longenough"}, 400, "invalid"),
+        ({"username": "UPPER", "password": "longenough"}, 400, "invalid"),
+        ({"username": "x' OR '1'='1", "password": "longenough"}, 400, "invalid"),
+        ({"username": "okname", "password": "short"}, 400, "invalid"),
+        ({"username": 5, "password": "longenough"}, 400, "invalid"),
+        ([1, 2], 400, "invalid"),
+    ],
+)
+async def test_register_refusals(base: str, body: object, status: int, code: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        r = await http.post("/api/register", json=body)
+    assert r.status_code == status
+    assert r.json() == {"error": {"code": code, "message": r.json()["error"]["message"]}}
+
+
+async def test_register_taken_and_login_failures_look_the_same(base: str) -> None:
+    user = await User.create(base, "dup")
+    async with httpx.AsyncClient(base_url=base) as http:
+        r = await http.post(
+            "/api/register", json={"username": user.username, "password": "another password"}
+        )
+        assert r.status_code == 409
+        wrong_pw = await http.post(
+            "/api/login", json={"username": user.username, "password": "wrong password"}
+        )
+        no_user = await http.post(
+            "/api/login", json={"username": "nobody-here", "password": "wrong password"}
+        )
+    assert wrong_pw.status_code == no_user.status_code == 401
+    assert wrong_pw.json() == no_user.json()
+
+
+async def test_malformed_bodies_and_unknown_paths(base: str) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        r = await http.post("/api/login", content=b"\xff\xfe not json")
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
+        r = await http.post("/api/login", content=b"{" * 100_000)
+        assert r.status_code == 413
+        r = await http.get("/api/nothing-here")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+        r = await http.get("/api/me", headers={"authorization": "Bearer forged"})
+        assert r.status_code == 401

@@ -1,0 +1,38 @@
+"""Start extra real server processes for a test (own ports, own env)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from stack import probes
+from stack.manager import Stack
+from stack.procs import Proc, ProcessFailed
+from stack.services import base_env
+
+
+@contextmanager
+def server_node(
+    stack: Stack, name: str, port: int, ready_path: str = "/readyz", **env: str
+) -> Iterator[Proc]:
+    """A `python -m im` node on `port`, stopped (SIGTERM) when the block ends."""
+    s = stack.settings
+    environ = base_env(s)
+    environ.update(IM_NODE_ID=name, IM_HTTP_PORT=str(port), **env)
+    proc = Proc(f"test-{name}", s.run, s.logs)
+    proc.stop()
+    proc.start([sys.executable, "-m", "im"], environ)
+    deadline = time.monotonic() + 30
+    url = f"http://127.0.0.1:{port}{ready_path}"
+    while (why := probes.http_ready(url)) is not None:
+        if not proc.running():
+            raise ProcessFailed(name, f"exited\n{proc.tail()}", proc.log)
+        if time.monotonic() > deadline:
+            raise ProcessFailed(name, f"not ready: {why}", proc.log)
+        time.sleep(0.1)
+    try:
+        yield proc
+    finally:
+        proc.stop()

@@ -1,0 +1,58 @@
+"""The thinnest real path, through real processes: HTTP + WebSocket chat ->
+Redis -> outbox -> Kafka -> PyFlink windowed count -> Kafka -> analytics ->
+ClickHouse (chDB) -> query."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from stack.manager import Stack
+from tests.client import User
+
+MESSAGES = 37
+
+
+async def _clickhouse_count(analytics_url: str, conv: str) -> int:
+    assert conv.replace("_", "").isalnum()  # safe to inline in SQL
+    sql = f"SELECT sum(messages) FROM message_counts FINAL WHERE conv = '{conv}'"
+    async with httpx.AsyncClient() as http:
+        r = await http.get(f"{analytics_url}/query", params={"sql": sql})
+    assert r.status_code == 200, r.text
+    value = r.json()["rows"][0][0]
+    return int(value or 0)
+
+
+async def test_chat_reaches_clickhouse_with_exact_count(apps: Stack) -> None:
+    s = apps.settings
+    base = f"http://127.0.0.1:{s.http_port}"
+    alice, bob = await User.create(base, "alice"), await User.create(base, "bob")
+    conv = await alice.group("e2e", [bob])
+    a, b = await alice.connect(), await bob.connect()
+
+    sent = [await a.send_text(conv, f"message {i}", cmid=f"e2e-{i}") for i in range(MESSAGES)]
+    assert [f["seq"] for f in sent] == list(range(1, MESSAGES + 1))
+    # A retry of a stored cmid: same seq, nothing stored or counted twice.
+    again = await a.send_text(conv, "message 0", cmid="e2e-0")
+    assert again["seq"] == 1
+
+    got = [await b.recv_type("msg") for _ in range(MESSAGES)]
+    assert [m["seq"] for m in got] == list(range(1, MESSAGES + 1))
+    assert got[5]["body"] == {"text": "message 5"} and got[5]["from"] == alice.user_id
+
+    analytics = f"http://127.0.0.1:{s.analytics_port}"
+    deadline = time.monotonic() + 90
+    count = 0
+    while time.monotonic() < deadline:
+        count = await _clickhouse_count(analytics, conv)
+        if count >= MESSAGES:
+            break
+        await asyncio.sleep(0.5)
+    assert count == MESSAGES
+    # Later windows and re-deliveries must not add to it.
+    await asyncio.sleep(3 * s.tick_interval_s + s.lateness_s)
+    assert await _clickhouse_count(analytics, conv) == MESSAGES
+    await a.close()
+    await b.close()
