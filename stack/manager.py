@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from stack import install
+from stack import install, probes
 from stack.procs import Proc, ProcessFailed
 from stack.services import Say, Service, all_services
 from stack.settings import StackSettings
@@ -49,6 +49,12 @@ class Stack:
         if proc.running() and svc.probe(self.settings) is None:
             self.say(f"{svc.name}: already running (pid {proc.pid()})")
             return
+        if not proc.running():
+            busy = [p for p in svc.ports(self.settings) if probes.port_in_use(p)]
+            if busy:
+                raise ProcessFailed(
+                    svc.name, f"port {busy[0]} is already in use by another process", proc.log
+                )
         started = time.monotonic()
         launch = svc.launch(self.settings, self.say)
         pid = proc.start(launch.argv, launch.env)
@@ -104,9 +110,14 @@ def run_cli(argv: list[str], settings: StackSettings, out: Callable[[str], None]
         elif cmd == "down":
             stack.down(names)
         elif cmd == "status":
+            total = 0
             for name, pid, why in stack.status():
                 state = "ready" if why is None else why
-                out(f"{name:<12} {('pid ' + str(pid)) if pid else '-':<12} {state}")
+                rss = stack.proc(name).rss_bytes()
+                total += rss
+                mem = f"{rss / 2**20:7.0f} MiB" if pid else ""
+                out(f"{name:<12} {('pid ' + str(pid)) if pid else '-':<12} {mem:>11}  {state}")
+            out(f"{'total':<12} {'':<12} {total / 2**20:7.0f} MiB")
         elif cmd == "logs":
             for svc in stack.services(names):
                 proc = stack.proc(svc.name)

@@ -14,6 +14,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def redis_ready(port: int) -> str | None:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:

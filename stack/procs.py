@@ -10,6 +10,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import psutil
+
 
 class ProcessFailed(RuntimeError):
     """A service process exited or never became ready. Not retriable as is."""
@@ -99,6 +101,18 @@ class Proc:
     def kill(self) -> None:
         """kill -9 the whole group at once (for crash tests)."""
         self.stop(timeout_s=0.0, sig=signal.SIGKILL)
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the whole process group (0 when stopped)."""
+        pid = self.pid()
+        if pid is None:
+            return 0
+        total = 0
+        for proc in psutil.process_iter(["pid"]):
+            with contextlib.suppress(psutil.Error, OSError):
+                if os.getpgid(proc.pid) == pid:
+                    total += proc.memory_info().rss
+        return total
 
     def tail(self, lines: int = 20) -> str:
         try:

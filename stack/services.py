@@ -31,6 +31,9 @@ class Service:
     probe: Callable[[StackSettings], str | None]
     timeout_s: float = 90.0
     after_ready: Callable[[StackSettings, Say], None] | None = None
+    # Ports the service listens on: checked free before it starts, so a
+    # stranger on the port is reported instead of being probed as "ready".
+    ports: Callable[[StackSettings], list[int]] = lambda s: []
 
 
 def base_env(s: StackSettings) -> dict[str, str]:
@@ -186,13 +189,20 @@ def _server(index: int) -> Callable[[StackSettings, Say], Launch]:
 
 def infra() -> list[Service]:
     return [
-        Service("redis", _redis, lambda s: probes.redis_ready(s.redis_port), 30),
+        Service(
+            "redis",
+            _redis,
+            lambda s: probes.redis_ready(s.redis_port),
+            30,
+            ports=lambda s: [s.redis_port],
+        ),
         Service(
             "kafka",
             _kafka,
             lambda s: probes.kafka_ready(s.kafka_bootstrap),
             90,
             after_ready=_create_topics,
+            ports=lambda s: [s.kafka_port, s.kafka_controller_port],
         ),
     ]
 
@@ -205,13 +215,23 @@ def _server_probe(index: int) -> Callable[[StackSettings], str | None]:
 
 
 def apps(s: StackSettings) -> list[Service]:
-    servers = [Service(f"server-{i + 1}", _server(i), _server_probe(i), 60) for i in range(s.nodes)]
+    servers = [
+        Service(
+            f"server-{i + 1}",
+            _server(i),
+            _server_probe(i),
+            60,
+            ports=lambda st, i=i: [node_port(st, i)],  # type: ignore[misc]
+        )
+        for i in range(s.nodes)
+    ]
     return [
         Service(
             "analytics",
             _analytics,
             lambda st: probes.http_ready(f"http://127.0.0.1:{st.analytics_port}/healthz"),
             60,
+            ports=lambda st: [st.analytics_port],
         ),
         Service(
             "stream",

@@ -70,3 +70,15 @@ def test_cli_rejects_unknown_commands_and_services() -> None:
     out.clear()
     assert run_cli(["logs", "nosuch"], load(StackSettings, {}), out.append) == 1
     assert "unknown services: nosuch" in out[0]
+
+
+def test_a_stranger_on_the_port_is_reported_not_probed(tmp_path: object) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        settings = load(StackSettings, {"IM_STACK_DIR": str(tmp_path), "IM_REDIS_PORT": str(port)})
+        st = Stack(settings, say=lambda _m: None)
+        with pytest.raises(ProcessFailed, match=f"port {port} is already in use"):
+            st.up(["redis"])
+        assert st.proc("redis").pid() is None
