@@ -49,12 +49,25 @@ class ClickHouse:
         if rows:
             await self._run(self._client.insert, table, rows, column_names=columns)
 
-    async def query(
-        self, sql: str, readonly: bool = True
-    ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        settings = {"readonly": "1"} if readonly else None
+    async def query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run one SELECT, read-only, with bounded time and result size.
+
+        The SELECT is wrapped as a subquery (anything but a SELECT fails to
+        parse) and `readonly = 1` rides in the query's own SETTINGS clause,
+        which also forbids table functions (file(), url(), ...). A per-call
+        `settings=` would be applied to the shared chDB session with SET and
+        could not be undone once readonly (it would block later inserts).
+        """
+        body = sql.strip().rstrip(";")
+        wrapped = f"SELECT * FROM (\n{body}\n) SETTINGS {READ_ONLY}"
         try:
-            result = await self._run(self._client.query, sql, settings=settings)
+            result = await self._run(self._client.query, wrapped)
         except Exception as e:
             raise QueryError(str(e).splitlines()[0][:500]) from None
         return list(result.column_names), [tuple(r) for r in result.result_rows]
+
+
+READ_ONLY = (
+    "readonly = 1, max_execution_time = 10, max_result_rows = 100000, "
+    "result_overflow_mode = 'break'"
+)

@@ -50,7 +50,8 @@ def stack() -> Iterator[Stack]:
     shutil.rmtree(TEST_DIR, ignore_errors=True)
     st.up(["redis", "kafka"])
     yield st
-    st.down()
+    if os.environ.get("IM_TEST_KEEP_STACK") != "1":  # =1: leave it up to look around
+        st.down()
 
 
 @pytest.fixture(scope="session")

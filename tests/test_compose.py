@@ -34,18 +34,39 @@ PROGRAMS: dict[str, tuple[type, str]] = {
     "stream-submit": (StreamSettings, "streaming"),
 }
 SERVERS = ("server-1", "server-2")
-INFRA = ("redis", "kafka", "kafka-init", "clickhouse", "grafana", "flink-init",
-         "jobmanager", "taskmanager")
+INFRA = (
+    "redis",
+    "kafka",
+    "kafka-init",
+    "clickhouse",
+    "grafana",
+    "flink-init",
+    "jobmanager",
+    "taskmanager",
+)
 
 # Settings that must be set in a container (their defaults are for one machine:
 # loopback addresses, embedded chDB, /tmp checkpoints, no connector jar).
 MUST_SET = {
-    ServerSettings: {"IM_NODE_ID", "IM_HTTP_HOST", "IM_HTTP_PORT", "IM_REDIS_URL",
-                     "IM_KAFKA_BOOTSTRAP"},
-    AnalyticsSettings: {"IM_KAFKA_BOOTSTRAP", "IM_CLICKHOUSE_URL", "IM_ANALYTICS_HOST",
-                        "IM_ANALYTICS_PORT"},
-    StreamSettings: {"IM_KAFKA_BOOTSTRAP", "IM_FLINK_JARS", "IM_STREAM_CHECKPOINT_DIR",
-                     "IM_STREAM_READY_FILE"},
+    ServerSettings: {
+        "IM_NODE_ID",
+        "IM_HTTP_HOST",
+        "IM_HTTP_PORT",
+        "IM_REDIS_URL",
+        "IM_KAFKA_BOOTSTRAP",
+    },
+    AnalyticsSettings: {
+        "IM_KAFKA_BOOTSTRAP",
+        "IM_CLICKHOUSE_URL",
+        "IM_ANALYTICS_HOST",
+        "IM_ANALYTICS_PORT",
+    },
+    StreamSettings: {
+        "IM_KAFKA_BOOTSTRAP",
+        "IM_FLINK_JARS",
+        "IM_STREAM_CHECKPOINT_DIR",
+        "IM_STREAM_READY_FILE",
+    },
 }
 SECRETS = {"REDIS_PASSWORD", "CLICKHOUSE_PASSWORD", "GRAFANA_ADMIN_PASSWORD"}
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (inside a container, behind published ports)
@@ -156,16 +177,15 @@ def test_every_variable_is_one_the_code_reads(
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_loopback_defaults_are_overridden(
-    services: dict[str, dict[str, Any]], name: str
-) -> None:
+def test_loopback_defaults_are_overridden(services: dict[str, dict[str, Any]], name: str) -> None:
     """Derived from the code: a new setting defaulting to loopback must be set too."""
     cls, _ = PROGRAMS[name]
     env = environment(services[name])
     for f in dataclasses.fields(cls):
         default = f.default
         if isinstance(default, str) and (
-            "127.0.0.1" in default or "localhost" in default
+            "127.0.0.1" in default
+            or "localhost" in default
             or default.startswith(("chdb://", "file:///tmp"))
         ):
             var = f.metadata["env"]
@@ -275,8 +295,9 @@ def test_flink_cluster_matches_pyflink_and_keeps_checkpoints_on_a_volume(
         s = services[name]
         assert s["image"].startswith(f"flink:{major_minor}"), s["image"]
         mounts = [str(v).split(":") for v in s["volumes"]]
-        assert any(vol in compose["volumes"] and path.startswith(target)
-                   for vol, target, *_ in mounts), (name, mounts)
+        assert any(
+            vol in compose["volumes"] and path.startswith(target) for vol, target, *_ in mounts
+        ), (name, mounts)
     for name in ("jobmanager", "taskmanager"):
         props = environment(services[name])["FLINK_PROPERTIES"]
         assert f"execution.checkpointing.dir: {ckpt}" in props
@@ -287,8 +308,10 @@ def test_flink_cluster_matches_pyflink_and_keeps_checkpoints_on_a_volume(
 
 def test_stream_job_ships_the_connector_of_the_pom(services: dict[str, dict[str, Any]]) -> None:
     version = pom_version(
-        "flink.pom.xml", r"<artifactId>flink-sql-connector-kafka</artifactId>\s*"
-        r"<version>([^<]+)</version>")
+        "flink.pom.xml",
+        r"<artifactId>flink-sql-connector-kafka</artifactId>\s*"
+        r"<version>([^<]+)</version>",
+    )
     jars = environment(services["stream-submit"])["IM_FLINK_JARS"]
     assert jars == f"file:///opt/im/jars/flink-sql-connector-kafka-{version}.jar"
     assert "COPY --from=jars /jars/ /opt/im/jars/" in DOCKERFILE.read_text()

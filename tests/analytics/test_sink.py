@@ -65,11 +65,31 @@ async def test_malformed_rows_are_counted_not_fatal(sink: Sink) -> None:
     assert sink.bad_rows == before + 2
 
 
-async def test_query_is_read_only(sink: Sink) -> None:
-    with pytest.raises(QueryError, match="readonly"):
-        await sink.ch.query("DROP TABLE message_counts")
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DROP TABLE message_counts",
+        "INSERT INTO message_counts (conv) VALUES ('x')",
+        "SELECT * FROM file('/etc/hostname', 'LineAsString')",
+        "SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')",
+        "SELECT 1) SETTINGS readonly = 0 --",
+        "SELECT 1; DROP TABLE message_counts",
+        "SELECT * FROM no_such_table",
+    ],
+)
+async def test_query_is_read_only(sink: Sink, sql: str) -> None:
     with pytest.raises(QueryError):
-        await sink.ch.query("SELECT * FROM no_such_table")
+        await sink.ch.query(sql)
+
+
+async def test_a_refused_query_leaves_writes_working(sink: Sink) -> None:
+    # Regression: a read-only setting applied to the chDB session used to stick.
+    with pytest.raises(QueryError):
+        await sink.ch.query("DROP TABLE message_counts")
+    await sink.write([row("c_9", T0, 5)])
+    assert await sink.ch.query(
+        "SELECT sum(messages) FROM message_counts FINAL WHERE conv = 'c_9'"
+    ) == (["sum(messages)"], [(5,)])
 
 
 def test_query_api_refuses_writes_over_http(apps: Stack) -> None:
