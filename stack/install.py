@@ -17,6 +17,7 @@ from pathlib import Path
 
 MAVEN_DIR = Path(__file__).with_name("maven")
 Say = Callable[[str], None]
+_DOWNLOADED = re.compile(r"Downloaded from \S+: (\S+)")
 
 # command on PATH -> Debian package that provides it
 _SYSTEM = {
@@ -71,7 +72,7 @@ def ensure_jars(cache_dir: Path, pom_name: str, say: Say) -> Path:
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    say(f"fetching {pom.stem} jars from Maven Central into {target}")
+    say(f"fetching {pom.stem.removesuffix('.pom')} jars from Maven Central into {target}")
     argv = [
         "mvn",
         "-B",
@@ -80,20 +81,28 @@ def ensure_jars(cache_dir: Path, pom_name: str, say: Say) -> Path:
         "dependency:copy-dependencies",
         f"-DoutputDirectory={partial}",
         "-DincludeScope=runtime",
+        # Maven's own repository inside the cache too: one folder to keep or wipe.
+        f"-Dmaven.repo.local={cache_dir / 'm2'}",
     ]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     tail: list[str] = []
     fetched = 0
+    tty = sys.stderr.isatty()
+    label = pom.stem.removesuffix(".pom")
     for line in proc.stdout:
         tail = [*tail[-40:], line]
-        if "Downloaded from" in line and line.rstrip().endswith(")"):
+        m = _DOWNLOADED.search(line)
+        if m:
             fetched += 1
-            name = line.rsplit("/", 1)[-1].strip()
-            sys.stderr.write(f"\r  {pom.stem}: {fetched} files downloaded, last {name[:60]:<60}")
-            sys.stderr.flush()
+            name = m.group(1).rsplit("/", 1)[-1]
+            if tty:
+                sys.stderr.write(f"\r  {label}: {fetched} files downloaded, last {name[:50]:<50}")
+                sys.stderr.flush()
+            elif fetched % 50 == 1:  # a log, not a terminal: a line now and then
+                sys.stderr.write(f"  {label}: {fetched} files downloaded, last {name}\n")
     if fetched:
-        sys.stderr.write("\n")
+        sys.stderr.write(("\n" if tty else "") + f"  {label}: {fetched} files downloaded\n")
     if proc.wait() != 0:
         raise InstallError(f"{' '.join(argv)} failed:\n{''.join(tail)}")
     done_tmp = partial / ".complete"
