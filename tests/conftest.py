@@ -7,6 +7,7 @@ alone. Apps (server nodes, the streaming job, analytics) start on demand.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -43,7 +44,13 @@ def test_stack_settings() -> StackSettings:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    """Redis + Kafka (fresh data), up for the whole session."""
+    """Redis + Kafka (fresh data), up for the whole session.
+
+    Two test sessions on one machine would share these ports and folder, so a
+    session holds an exclusive lock on it; a second one waits its turn.
+    """
+    lock = open(ROOT / ".stack-test.lock", "w")  # noqa: SIM115 - held for the session
+    fcntl.flock(lock, fcntl.LOCK_EX)
     settings = test_stack_settings()
     st = Stack(settings)
     st.down()  # leftovers of an interrupted earlier session
@@ -52,6 +59,8 @@ def stack() -> Iterator[Stack]:
     yield st
     if os.environ.get("IM_TEST_KEEP_STACK") != "1":  # =1: leave it up to look around
         st.down()
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    lock.close()
 
 
 @pytest.fixture(scope="session")
