@@ -49,7 +49,7 @@ def stack() -> Iterator[Stack]:
     Two test sessions on one machine would share these ports and folder, so a
     session holds an exclusive lock on it; a second one waits its turn.
     """
-    lock = open(ROOT / ".stack-test.lock", "w")  # noqa: SIM115 - held for the session
+    lock = open(ROOT / ".stack-test.lock", "w")  # held for the whole session
     fcntl.flock(lock, fcntl.LOCK_EX)
     settings = test_stack_settings()
     st = Stack(settings)
