@@ -35,9 +35,6 @@ def main() -> int:
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
-    if bool(settings.tls_cert) != bool(settings.tls_key):
-        print("configuration error: IM_TLS_CERT and IM_TLS_KEY go together", file=sys.stderr)
-        return 2
     config = uvicorn.Config(
         create_app(settings),
         host=settings.http_host,

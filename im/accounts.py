@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 import secrets
@@ -18,6 +19,12 @@ from im import keys
 
 USERNAME_RE = re.compile(r"[a-z0-9_.-]{3,32}")
 ROLES = ("user", "agent", "bot", "admin", "system")
+SYSTEM_USER = "system"  # the built-in account that speaks for the server
+_CHECK = """
+local uid = redis.call('HGET', KEYS[1], 'uid')
+if not uid then return false end
+return {uid, redis.call('HGET', 'u:' .. uid, 'role') or false}
+"""
 _HASHER = PasswordHasher()  # argon2id, 64 MiB, t=3: slow on purpose
 # Verified against when the username is unknown, so both failures cost the same.
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
@@ -29,7 +36,7 @@ class Identity:
     role: str
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -37,6 +44,27 @@ class Accounts:
     def __init__(self, redis: aioredis.Redis, token_ttl_s: int) -> None:
         self.redis = redis
         self.token_ttl_s = token_ttl_s
+        self._check = redis.register_script(_CHECK)
+
+    async def ensure_builtin(self, admin_username: str | None, admin_password: str | None) -> None:
+        """The system account, and the first admin from the settings (idempotent)."""
+        await self.redis.hsetnx(keys.user(SYSTEM_USER), "username", SYSTEM_USER)
+        await self.redis.hset(
+            keys.user(SYSTEM_USER), mapping={"role": "system", "display_name": "System"}
+        )
+        await self.redis.set(keys.username(SYSTEM_USER), SYSTEM_USER, nx=True)
+        if admin_username and admin_password:
+            if not await self.redis.exists(keys.username(admin_username)):
+                with contextlib.suppress(E.ApiError):  # lost a race with another node
+                    await self.register(admin_username, admin_password, role="admin")
+
+    async def set_role(self, uid: str, role: str) -> None:
+        """Takes effect on the next call of every token of the user (roles are read live)."""
+        if role not in ROLES or role == "system":
+            raise E.ApiError(E.INVALID, "unknown role", 400)
+        if uid == SYSTEM_USER or not await self.redis.exists(keys.user(uid)):
+            raise E.ApiError(E.NOT_FOUND, "no such user", 404)
+        await self.redis.hset(keys.user(uid), "role", role)
 
     async def register(
         self, username: str, password: str, display_name: str | None = None, role: str = "user"
@@ -76,7 +104,7 @@ class Accounts:
             raise E.ApiError(E.UNAUTHORIZED, "wrong username or password", 401)
         token = secrets.token_urlsafe(32)
         expires_at = int(time.time() * 1000) + self.token_ttl_s * 1000
-        digest = _digest(token)
+        digest = token_digest(token)
         async with self.redis.pipeline(transaction=True) as p:
             p.hset(keys.token(digest), mapping={"uid": uid, "role": role, "exp": expires_at})
             p.expire(keys.token(digest), self.token_ttl_s)
@@ -88,13 +116,13 @@ class Accounts:
         """The identity of a live token, read from Redis on every call (revocable)."""
         if not token or len(token) > 512:
             return None
-        uid, role = await self.redis.hmget(keys.token(_digest(token)), "uid", "role")
-        if uid is None or role is None:
+        res = await self._check(keys=[keys.token(token_digest(token))])
+        if not res or res[1] is None:
             return None
-        return Identity(keys.text(uid), keys.text(role))
+        return Identity(keys.text(res[0]), keys.text(res[1]))
 
     async def logout(self, token: str) -> None:
-        digest = _digest(token)
+        digest = token_digest(token)
         uid = keys.opt_text(await self.redis.hget(keys.token(digest), "uid"))
         async with self.redis.pipeline(transaction=True) as p:
             p.delete(keys.token(digest))

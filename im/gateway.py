@@ -16,7 +16,8 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from im import errors as E
-from im.frames import Read, Request, Send, Sync
+from im.accounts import SYSTEM_USER, token_digest
+from im.frames import Ack, Read, Request, Send, Sync
 from im.hub import Link
 from im.protocol import Auth, ClientProtocol, Limits, Phase
 from im.services import Services
@@ -46,6 +47,7 @@ class _Connection:
         self.link: Link | None = None
         self.writer: asyncio.Task[None] | None = None
         self.token = ""
+        self.digest = ""
 
     async def run(self) -> None:
         try:
@@ -54,7 +56,9 @@ class _Connection:
             pass
         finally:
             if self.link is not None:
-                self.svc.hub.detach(self.link)
+                if self.svc.hub.detach(self.link):
+                    with contextlib.suppress(Exception):
+                        await self.svc.presence.offline(self.link.user)
                 self.link.close(self.proto.close_code or 1000, self.proto.close_reason)
             if self.writer is not None:
                 with contextlib.suppress(Exception):
@@ -107,26 +111,28 @@ class _Connection:
                 await self.ws.close(link.close_code, link.close_reason)
 
     async def _handle(self, req: Request) -> None:
+        ref = getattr(req, "cmid", None)
         try:
             if isinstance(req, Auth):
                 await self._auth(req)
             elif isinstance(req, Send):
                 await self._send(req)
+            elif isinstance(req, Ack):
+                if self.link is not None:
+                    self.link.ack(req.conv, req.seq)
             elif isinstance(req, Sync):
                 await self._sync(req)
             elif isinstance(req, Read):
-                pass  # read state: next issue (IM core)
+                await self._read(req)
         except E.ApiError as err:
-            self.proto.error(err.code, err.message, getattr(req, "cmid", None), **err.extra)
+            self.proto.error(err.code, err.message, ref, **err.extra)
+            if err.code == E.UNAUTHORIZED:  # logged out: this socket is done too
+                self.proto.close(E.CLOSE_UNAUTHORIZED, "not signed in")
         except (RedisError, OSError):
-            self.proto.error(
-                E.UNAVAILABLE,
-                "service temporarily unavailable, retry later",
-                getattr(req, "cmid", None),
-            )
+            self.proto.error(E.UNAVAILABLE, "service temporarily unavailable, retry later", ref)
         except Exception:
             log.exception("request failed")
-            self.proto.error(E.INTERNAL, "internal error", getattr(req, "cmid", None))
+            self.proto.error(E.INTERNAL, "internal error", ref)
 
     async def _auth(self, req: Auth) -> None:
         ident = await self.svc.accounts.check(req.token)
@@ -134,38 +140,56 @@ class _Connection:
             self.proto.auth_failed()
             return
         self.token = req.token
-        convs, total = await self.svc.messages.conv_states(ident.user_id)
+        self.digest = token_digest(req.token)
         link = Link(ident.user_id, req.device)
         old = self.svc.hub.attach(link)
         if old is not None:
             old.close(E.CLOSE_REPLACED, "replaced by a newer connection")
         self.link = link
         self.writer = asyncio.create_task(self._writer(link))
+        await self.svc.presence.online(ident.user_id)
+        # Read after attaching: a message stored meanwhile is either counted
+        # here or pushed to the new link (or both; seq tells the client).
+        convs, total = await self.svc.messages.conv_states(ident.user_id)
         self.proto.auth_succeeded(
             ident.user_id, req.device, {"convs": convs, "unread_total": total}
         )
 
+    async def _check_token(self) -> None:
+        if await self.svc.accounts.check(self.token) is None:
+            raise E.ApiError(E.UNAUTHORIZED, "token revoked or expired", 401)
+
     async def _send(self, req: Send) -> None:
         assert self.proto.user is not None
-        stored = await self.svc.messages.store(req.conv, self.proto.user, req.cmid, req.text)
+        text, flags = self.svc.screen(req.text)
+        stored = await self.svc.messages.store(
+            req.conv, self.proto.user, req.cmid, text, flags=flags, token_digest=self.digest,
+            enforce_limits=self.proto.user != SYSTEM_USER,
+        )  # fmt: skip
         self.proto.send(
-            {
-                "type": "sent",
-                "cmid": req.cmid,
-                "conv": stored.conv,
-                "seq": stored.seq,
-                "ts": stored.ts,
-            }
-        )
+            {"type": "sent", "cmid": req.cmid, "conv": stored.conv, "seq": stored.seq,
+             "ts": stored.ts}
+        )  # fmt: skip
         await self._flush()  # `sent` before our own echo
         if not stored.duplicate:
-            await self.svc.publish(stored.members, stored.frame.decode())
+            await self.svc.publish_msg(stored)
 
     async def _sync(self, req: Sync) -> None:
         assert self.proto.user is not None
+        await self._check_token()
         if not await self.svc.messages.is_member(req.conv, self.proto.user):
             raise E.ApiError(E.FORBIDDEN, "not a member of this conversation")
         frames, more = await self.svc.messages.history(req.conv, req.after, req.limit)
         head = b'{"type":"history","conv":' + orjson.dumps(req.conv) + b',"messages":['
         body = b",".join(frames)
         self.proto.send_raw(head + body + b'],"more":' + (b"true" if more else b"false") + b"}")
+
+    async def _read(self, req: Read) -> None:
+        assert self.proto.user is not None
+        await self._check_token()
+        state = await self.svc.messages.read(req.conv, self.proto.user, req.seq)
+        frame = orjson.dumps(
+            {"type": "unread", "conv": state.conv, "unread": state.unread, "total": state.total}
+        ).decode()
+        await self._flush()
+        await self.svc.push_to_user(self.proto.user, frame)

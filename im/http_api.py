@@ -69,9 +69,18 @@ class HttpApi:
 
     async def login(self, request: Request) -> Response:
         data = await read_json(request)
-        token, ident, expires_at = await self.svc.accounts.login(
-            field(data, "username", str), field(data, "password", str)
-        )
+        username, password = field(data, "username", str), field(data, "password", str)
+        address = request.client.host if request.client else "unknown"
+        limiter = self.svc.login_limiter
+        retry_after = await limiter.check(username, address)
+        if retry_after is not None:
+            raise E.ApiError(E.RATE_LIMITED, "too many attempts", 429, retry_after=retry_after)
+        try:
+            token, ident, expires_at = await self.svc.accounts.login(username, password)
+        except E.ApiError:
+            await limiter.failed(username, address)
+            raise
+        await limiter.succeeded(username, address)
         return json_response(
             {"token": token, "user_id": ident.user_id, "role": ident.role, "expires_at": expires_at}
         )
@@ -104,12 +113,113 @@ class HttpApi:
         states, total = await self.svc.messages.conv_states(ident.user_id)
         return json_response(states, headers={"X-Unread-Total": str(total)})
 
+    async def messages(self, request: Request) -> Response:
+        ident = await self.identity(request)
+        conv = request.path_params["conv"]
+        after = _query_int(request, "after", 0, 0, 2**62)
+        limit = _query_int(request, "limit", 50, 1, 200)
+        if not await self.svc.messages.is_member(conv, ident.user_id):
+            raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
+        frames, more = await self.svc.messages.history(conv, after, limit)
+        body = (
+            b'{"messages":[' + b",".join(frames) + b'],"more":' + (b"true}" if more else b"false}")
+        )
+        return Response(body, media_type="application/json")
+
+    async def add_friend(self, request: Request) -> Response:
+        ident = await self.identity(request)
+        other = field(await read_json(request), "user_id", str)
+        conv = await self.svc.relations.befriend(ident.user_id, other, "ask")
+        if conv is None:
+            return json_response({"status": "requested"}, 202)
+        return json_response({"conv": conv})
+
+    async def accept_friend(self, request: Request) -> Response:
+        ident = await self.identity(request)
+        conv = await self.svc.relations.befriend(
+            ident.user_id, request.path_params["user_id"], "accept"
+        )
+        return json_response({"conv": conv})
+
+    async def list_friends(self, request: Request) -> Response:
+        ident = await self.identity(request)
+        return json_response(await self.svc.relations.friends(ident.user_id))
+
+    async def add_member(self, request: Request) -> Response:
+        ident = await self.identity(request)
+        user = field(await read_json(request), "user_id", str)
+        await self.svc.relations.add_member(request.path_params["group_id"], ident.user_id, user)
+        return Response(status_code=204)
+
+    async def remove_member(self, request: Request) -> Response:
+        ident = await self.identity(request)
+        await self.svc.relations.remove_member(
+            request.path_params["group_id"], ident.user_id, request.path_params["user_id"]
+        )
+        return Response(status_code=204)
+
+    async def slow_mode(self, request: Request) -> Response:
+        ident = await self.identity(request)
+        interval = field(await read_json(request), "interval_s", int)
+        if not 0 <= interval <= 86400:
+            raise E.ApiError(E.INVALID, "'interval_s' must be 0-86400", 400)
+        await self.svc.relations.set_slow_mode(
+            request.path_params["group_id"], ident.user_id, interval
+        )
+        return Response(status_code=204)
+
+    async def admin_create_user(self, request: Request) -> Response:
+        await self._admin(request)
+        data = await read_json(request)
+        role = field(data, "role", str)
+        if role not in ("agent", "bot", "admin"):
+            raise E.ApiError(E.INVALID, "role must be agent, bot or admin", 400)
+        uid = await self.svc.accounts.register(
+            field(data, "username", str), field(data, "password", str),
+            field(data, "display_name", str, required=False), role=role,
+        )  # fmt: skip
+        return json_response({"user_id": uid}, 201)
+
+    async def admin_set_role(self, request: Request) -> Response:
+        await self._admin(request)
+        role = field(await read_json(request), "role", str)
+        await self.svc.accounts.set_role(request.path_params["user_id"], role)
+        return Response(status_code=204)
+
+    async def _admin(self, request: Request) -> None:
+        if (await self.identity(request)).role != "admin":
+            raise E.ApiError(E.FORBIDDEN, "admins only", 403)
+
     def routes(self) -> list[Route]:
         return [
             Route("/api/register", self.register, methods=["POST"]),
             Route("/api/login", self.login, methods=["POST"]),
             Route("/api/logout", self.logout, methods=["POST"]),
             Route("/api/me", self.me, methods=["GET"]),
+            Route("/api/friends", self.add_friend, methods=["POST"]),
+            Route("/api/friends", self.list_friends, methods=["GET"]),
+            Route("/api/friends/{user_id}/accept", self.accept_friend, methods=["POST"]),
             Route("/api/groups", self.create_group, methods=["POST"]),
+            Route("/api/groups/{group_id}/members", self.add_member, methods=["POST"]),
+            Route(
+                "/api/groups/{group_id}/members/{user_id}", self.remove_member, methods=["DELETE"]
+            ),
+            Route("/api/groups/{group_id}/slow_mode", self.slow_mode, methods=["POST"]),
             Route("/api/conversations", self.conversations, methods=["GET"]),
+            Route("/api/conversations/{conv}/messages", self.messages, methods=["GET"]),
+            Route("/api/admin/users", self.admin_create_user, methods=["POST"]),
+            Route("/api/admin/users/{user_id}/role", self.admin_set_role, methods=["POST"]),
         ]
+
+
+def _query_int(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise E.ApiError(E.INVALID, f"'{name}' must be an integer", 400) from None
+    if not lo <= value <= hi:
+        raise E.ApiError(E.INVALID, f"'{name}' must be {lo}-{hi}", 400)
+    return value

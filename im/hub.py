@@ -1,9 +1,13 @@
-"""Live connections of this node, and fan-out to them.
+"""Live connections of this node, fan-out to them, and the wait-ACK queues.
 
 Each connection has a bounded outgoing queue drained by its own writer task,
 so a push is one `put_nowait` of an already encoded frame per device: the
 sender never waits for a slow reader, and a reader too slow to keep up is
 disconnected (it catches up by sync after reconnecting).
+
+Every pushed `msg` also waits in the device's wait-ACK queue until a
+cumulative `ack` covers it; `retransmit()` sends overdue ones again, at most
+`retries` times, then gives up on them (the device catches up by sync).
 """
 
 from __future__ import annotations
@@ -12,7 +16,14 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-OUT_QUEUE_FRAMES = 2048
+OUT_QUEUE_FRAMES = 4096
+
+
+@dataclass
+class _Pending:
+    frame: str
+    due: float
+    sends: int = 1
 
 
 @dataclass(eq=False)
@@ -26,6 +37,7 @@ class Link:
     )
     close_code: int | None = None
     close_reason: str = ""
+    pending: dict[str, dict[int, _Pending]] = field(default_factory=dict)
 
     def push(self, frame: str) -> bool:
         if self.close_code is not None:
@@ -36,6 +48,24 @@ class Link:
             self.close(1008, "too slow to keep up")
             return False
         return True
+
+    def push_msg(self, frame: str, conv: str, seq: int, due: float) -> bool:
+        if not self.push(frame):
+            return False
+        self.pending.setdefault(conv, {})[seq] = _Pending(frame, due)
+        return True
+
+    def ack(self, conv: str, seq: int) -> int:
+        """Cumulative: everything of `conv` up to `seq` arrived. Returns how many cleared."""
+        waiting = self.pending.get(conv)
+        if not waiting:
+            return 0
+        done = [s for s in waiting if s <= seq]
+        for s in done:
+            del waiting[s]
+        if not waiting:
+            del self.pending[conv]
+        return len(done)
 
     def close(self, code: int, reason: str) -> None:
         if self.close_code is None:
@@ -49,9 +79,18 @@ class Link:
                     self.queue.get_nowait()
 
 
+@dataclass
+class RetransmitStats:
+    resent: int = 0
+    dropped: int = 0
+
+
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, ack_timeout_s: float = 5.0, retries: int = 3) -> None:
         self._users: dict[str, dict[str, Link]] = {}
+        self.ack_timeout_s = ack_timeout_s
+        self.retries = retries
+        self.stats = RetransmitStats()
 
     def attach(self, link: Link) -> Link | None:
         """Register a device; returns the older link of the same device, if any."""
@@ -60,22 +99,54 @@ class Hub:
         devices[link.device] = link
         return old
 
-    def detach(self, link: Link) -> None:
+    def detach(self, link: Link) -> bool:
+        """Forget a device; True if that was the user's last device on this node."""
         devices = self._users.get(link.user)
         if devices and devices.get(link.device) is link:
             del devices[link.device]
             if not devices:
                 del self._users[link.user]
+                return True
+        return False
 
     def links(self, user: str) -> list[Link]:
         return list(self._users.get(user, {}).values())
 
-    def deliver(self, members: Iterable[str], frame: str) -> int:
+    def users(self) -> list[str]:
+        return list(self._users)
+
+    def deliver(self, users: Iterable[str], frame: str) -> int:
         n = 0
-        for m in members:
-            for link in self._users.get(m, {}).values():
+        for u in users:
+            for link in self._users.get(u, {}).values():
                 n += link.push(frame)
         return n
+
+    def deliver_msg(self, users: Iterable[str], frame: str, conv: str, seq: int, now: float) -> int:
+        due = now + self.ack_timeout_s
+        n = 0
+        for u in users:
+            for link in self._users.get(u, {}).values():
+                n += link.push_msg(frame, conv, seq, due)
+        return n
+
+    def retransmit(self, now: float) -> None:
+        for devices in list(self._users.values()):
+            for link in list(devices.values()):
+                for conv, waiting in list(link.pending.items()):
+                    for seq, p in sorted(waiting.items()):
+                        if p.due > now:
+                            continue
+                        if p.sends > self.retries:
+                            del waiting[seq]
+                            self.stats.dropped += 1
+                            continue
+                        p.sends += 1
+                        p.due = now + self.ack_timeout_s
+                        link.push(p.frame)
+                        self.stats.resent += 1
+                    if not waiting:
+                        link.pending.pop(conv, None)
 
     def all_links(self) -> list[Link]:
         return [link for devs in self._users.values() for link in devs.values()]

@@ -14,6 +14,14 @@ rd:{uid}          hash  conv -> read seq
 own:{conv}:{uid}  zset  seqs the user sent in conv (to count others' messages on read)
 outbox            stream  t (topic), k (key), v (event JSON): the transactional outbox
 relay:lease       str   node id holding the outbox relay lease
+pr:{uid}          hash  node -> expiry ms: where the user is online (presence)
+mute:{uid}        str   muted until (ms), expires by itself
+rl:{uid}          hash  token bucket of the user's sending (tokens, at)
+slow:{conv}:{uid} str   slow mode: present while the member must wait
+frq:{uid}         set   users who asked to be friends with uid
+fl:{uid}          hash  friend uid -> direct conv
+grp:{gid}         hash  conv, owner, name
+dconv:{a}:{b}     str   the direct conv of users a < b
 """
 
 from __future__ import annotations
@@ -59,9 +67,32 @@ def read_pos(uid: str) -> str:
     return f"rd:{uid}"
 
 
+def presence(uid: str) -> str:
+    return f"pr:{uid}"
+
+
+def node_channel(node: str) -> str:
+    return f"im:node:{node}"
+
+
+def mute(uid: str) -> str:
+    return f"mute:{uid}"
+
+
+def friend_requests(uid: str) -> str:
+    return f"frq:{uid}"
+
+
+def friends(uid: str) -> str:
+    return f"fl:{uid}"
+
+
+def group(gid: str) -> str:
+    return f"grp:{gid}"
+
+
 OUTBOX = "outbox"
 RELAY_LEASE = "relay:lease"
-FANOUT_CHANNEL = "im:fanout"
 UNREAD_TOTAL_FIELD = "total"
 
 

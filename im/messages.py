@@ -1,4 +1,4 @@
-"""Storing, fetching and counting messages (Redis; see im/send.lua)."""
+"""Storing, fetching and reading messages (Redis; see send.lua and read.lua)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,15 @@ from im import keys, topics
 
 DEDUP_TTL_S = 24 * 3600
 _SEND_LUA = Path(__file__).with_name("send.lua").read_text()
+_READ_LUA = Path(__file__).with_name("read.lua").read_text()
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-user token bucket: `burst` messages at once, refilled at `rate_per_s`."""
+
+    rate_per_s: float = 2.0
+    burst: int = 20
 
 
 @dataclass(frozen=True)
@@ -23,8 +32,17 @@ class Stored:
     seq: int
     ts: int
     duplicate: bool
-    members: tuple[str, ...]
-    frame: bytes  # the encoded `msg` push, shared by all recipients
+    members: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()  # nodes where some member is online
+    frame: bytes = b""  # the encoded `msg` push, shared by all recipients
+
+
+@dataclass(frozen=True)
+class ReadState:
+    conv: str
+    read_seq: int
+    unread: int
+    total: int
 
 
 def _splice(obj_without: dict[str, Any], head: bytes) -> bytes:
@@ -40,10 +58,12 @@ def content_hash(text: str) -> str:
 
 
 class Messages:
-    def __init__(self, redis: aioredis.Redis, node_id: str) -> None:
+    def __init__(self, redis: aioredis.Redis, node_id: str, limits: Limits = Limits()) -> None:
         self.redis = redis
         self.node_id = node_id
+        self.limits = limits
         self._send = redis.register_script(_SEND_LUA)
+        self._read = redis.register_script(_READ_LUA)
 
     async def store(
         self,
@@ -53,6 +73,9 @@ class Messages:
         text: str,
         kind: str = "chat",
         flags: tuple[str, ...] = (),
+        token_digest: str = "",
+        enforce_limits: bool = True,
+        extra_event: dict[str, Any] | None = None,
     ) -> Stored:
         """Store a message once; a retried cmid returns the first result."""
         head = b'{"type":"msg","conv":' + orjson.dumps(conv) + b',"seq":\x00S,"ts":\x00T'
@@ -73,23 +96,36 @@ class Messages:
                 "text_len": len(text),
                 "content_hash": content_hash(text),
                 "flags": list(flags),
+                **(extra_event or {}),
             },
             ev_head,
         )
         res = await self._send(
-            args=[conv, sender, cmid, frame_tpl, event_tpl, DEDUP_TTL_S, topics.CHAT]
-        )
+            args=[
+                conv, sender, cmid, frame_tpl, event_tpl, DEDUP_TTL_S, topics.CHAT,
+                token_digest, self.limits.rate_per_s, self.limits.burst,
+                "1" if enforce_limits else "0",
+            ]
+        )  # fmt: skip
         status = int(res[0])
-        if status == -2:
-            raise E.ApiError(E.NOT_FOUND, "no such conversation", 404)
-        if status == -1:
-            raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
+        if status == 1:
+            seq, ts, n = int(res[1]), int(res[2]), int(res[3])
+            members = tuple(keys.text(m) for m in res[4 : 4 + n])
+            nodes = tuple(keys.text(x) for x in res[4 + n :])
+            frame = frame_tpl.replace(b"\x00S", str(seq).encode()).replace(
+                b"\x00T", str(ts).encode()
+            )
+            return Stored(conv, seq, ts, False, members, nodes, frame)
         if status == 0:
-            pconv, pseq, pts = res[1].split(" ")
-            return Stored(pconv, int(pseq), int(pts), True, (), b"")
-        seq, ts = int(res[1]), int(res[2])
-        frame = frame_tpl.replace(b"\x00S", str(seq).encode()).replace(b"\x00T", str(ts).encode())
-        return Stored(conv, seq, ts, False, tuple(res[3:]), frame)
+            pconv, pseq, pts = keys.text(res[1]).split(" ")
+            return Stored(pconv, int(pseq), int(pts), True)
+        raise _refusal(status, res)
+
+    async def read(self, conv: str, user: str, seq: int) -> ReadState:
+        res = await self._read(args=[conv, user, seq])
+        if int(res[0]) == -1:
+            raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
+        return ReadState(conv, int(res[0]), int(res[1]), int(res[2]))
 
     async def is_member(self, conv: str, uid: str) -> bool:
         return bool(await self.redis.sismember(keys.members(conv), uid))
@@ -108,20 +144,36 @@ class Messages:
     async def conv_states(self, uid: str) -> tuple[list[dict[str, Any]], int]:
         """[{conv, max_seq, read_seq, unread}] of the user, and the unread total."""
         convs = sorted(keys.text(c) for c in await self.redis.smembers(keys.user_convs(uid)))
-        async with self.redis.pipeline(transaction=False) as p:
+        async with self.redis.pipeline(transaction=True) as p:
             for c in convs:
-                p.hget(keys.conv(c), "max_seq")
+                p.hmget(keys.conv(c), "max_seq", "kind", "title")
             p.hmget(keys.read_pos(uid), convs or ["-"])
             p.hmget(keys.unread(uid), [*convs, keys.UNREAD_TOTAL_FIELD])
             res = await p.execute()
-        max_seqs, reads, unreads = res[: len(convs)], res[-2], res[-1]
+        infos, reads, unreads = res[: len(convs)], res[-2], res[-1]
         states = [
             {
                 "conv": c,
-                "max_seq": int(max_seqs[i] or 0),
+                "kind": keys.text(infos[i][1] or ""),
+                "title": keys.text(infos[i][2] or ""),
+                "max_seq": int(infos[i][0] or 0),
                 "read_seq": int(reads[i] or 0),
                 "unread": int(unreads[i] or 0),
             }
             for i, c in enumerate(convs)
         ]
         return states, int(unreads[-1] or 0)
+
+
+def _refusal(status: int, res: list[Any]) -> E.ApiError:
+    if status == -1:
+        return E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
+    if status == -2:
+        return E.ApiError(E.NOT_FOUND, "no such conversation", 404)
+    if status == -3:
+        return E.ApiError(E.UNAUTHORIZED, "token revoked or expired", 401)
+    if status == -4:
+        return E.ApiError(E.MUTED, "you are muted", 403, until=int(res[1]))
+    if status == -5:
+        return E.ApiError(E.RATE_LIMITED, "slow down", 429, retry_after=int(res[1]))
+    return E.ApiError(E.INTERNAL, "internal error", 500)

@@ -1,7 +1,8 @@
-"""Groups (and, later, friends): who is in which conversation."""
+"""Friends and groups: who is in which conversation (Redis)."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 import redis.asyncio as aioredis
@@ -11,18 +12,100 @@ from im import keys
 
 MAX_GROUP_MEMBERS = 500
 
+# Befriending is one atomic step: whoever asks second (or accepts) creates
+# the direct conversation, exactly once, with both as members.
+# ARGV: 1 me, 2 other, 3 conv id, 4 mode ('ask' | 'accept')
+# Returns {0} request recorded, {1, conv} friends now, {-1} already friends,
+# {-2} no pending request (accept).
+_BEFRIEND = """
+local me, other, conv, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('HEXISTS', 'fl:' .. me, other) == 1 then return {-1} end
+local asked = redis.call('SISMEMBER', 'frq:' .. me, other) == 1
+if not asked then
+  if mode == 'accept' then return {-2} end
+  redis.call('SADD', 'frq:' .. other, me)
+  return {0}
+end
+redis.call('SREM', 'frq:' .. me, other)
+redis.call('SREM', 'frq:' .. other, me)
+redis.call('HSET', 'c:' .. conv, 'kind', 'direct', 'title', '', 'owner', '', 'max_seq', 0)
+redis.call('SADD', 'cm:' .. conv, me, other)
+redis.call('SADD', 'uc:' .. me, conv)
+redis.call('SADD', 'uc:' .. other, conv)
+redis.call('HSET', 'fl:' .. me, other, conv)
+redis.call('HSET', 'fl:' .. other, me, conv)
+return {1, conv}
+"""
+
+# Remove a member: membership, the user's conversation list, and their
+# unread count of it (total lowered by the same amount), in one step.
+_LEAVE = """
+local conv, user = ARGV[1], ARGV[2]
+if redis.call('SREM', 'cm:' .. conv, user) == 0 then return 0 end
+redis.call('SREM', 'uc:' .. user, conv)
+local n = tonumber(redis.call('HGET', 'unr:' .. user, conv) or '0')
+redis.call('HDEL', 'unr:' .. user, conv)
+if n > 0 then redis.call('HINCRBY', 'unr:' .. user, 'total', -n) end
+return 1
+"""
+
+
+# A member joins at the current end: their read position starts at max_seq,
+# so unread (= others' messages after read_seq) starts at 0 and stays true.
+_JOIN = """
+local conv, user = ARGV[1], ARGV[2]
+if redis.call('SADD', 'cm:' .. conv, user) == 0 then return 0 end
+redis.call('SADD', 'uc:' .. user, conv)
+redis.call('HSET', 'rd:' .. user, conv, redis.call('HGET', 'c:' .. conv, 'max_seq') or 0)
+redis.call('HDEL', 'unr:' .. user, conv)
+return 1
+"""
+
+
+def direct_conv_id(a: str, b: str) -> str:
+    lo, hi = sorted((a, b))
+    return "d_" + hashlib.sha256(f"{lo}|{hi}".encode()).hexdigest()[:16]
+
 
 class Relations:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
+        self._befriend = redis.register_script(_BEFRIEND)
+        self._leave = redis.register_script(_LEAVE)
+        self._join = redis.register_script(_JOIN)
+
+    async def _user_exists(self, uid: str) -> bool:
+        return uid != "system" and bool(await self.redis.exists(keys.user(uid)))
+
+    async def befriend(self, me: str, other: str, mode: str) -> str | None:
+        """Ask (mode 'ask') or accept; the direct conv once both agreed, else None."""
+        if other == me or not await self._user_exists(other):
+            raise E.ApiError(E.NOT_FOUND, "no such user", 404)
+        res = await self._befriend(args=[me, other, direct_conv_id(me, other), mode])
+        status = int(res[0])
+        if status == -1:
+            raise E.ApiError(E.CONFLICT, "already friends", 409)
+        if status == -2:
+            raise E.ApiError(E.NOT_FOUND, "no pending friend request", 404)
+        return keys.text(res[1]) if status == 1 else None
+
+    async def friends(self, me: str) -> list[dict[str, str]]:
+        pairs = sorted((keys.text(k), keys.text(v)) for k, v in
+                       (await self.redis.hgetall(keys.friends(me))).items())  # fmt: skip
+        async with self.redis.pipeline(transaction=False) as p:
+            for uid, _ in pairs:
+                p.hget(keys.user(uid), "username")
+            names = await p.execute()
+        return [
+            {"user_id": uid, "username": keys.text(name or ""), "conv": conv}
+            for (uid, conv), name in zip(pairs, names, strict=True)
+        ]
 
     async def create_conv(self, kind: str, title: str, owner: str, members: set[str]) -> str:
         conv = "c_" + secrets.token_hex(8)
         async with self.redis.pipeline(transaction=True) as p:
-            p.hset(
-                keys.conv(conv),
-                mapping={"kind": kind, "title": title, "owner": owner, "max_seq": 0},
-            )
+            p.hset(keys.conv(conv), mapping={"kind": kind, "title": title, "owner": owner})
+            p.hset(keys.conv(conv), "max_seq", 0)
             p.sadd(keys.members(conv), *members)
             for m in members:
                 p.sadd(keys.user_convs(m), conv)
@@ -35,15 +118,38 @@ class Relations:
         everyone = {owner, *members}
         if len(everyone) > MAX_GROUP_MEMBERS:
             raise E.ApiError(E.INVALID, f"at most {MAX_GROUP_MEMBERS} members", 400)
-        async with self.redis.pipeline(transaction=False) as p:
-            for m in everyone:
-                p.exists(keys.user(m))
-            found = await p.execute()
-        if not all(found):
-            raise E.ApiError(E.NOT_FOUND, "unknown member", 404)
+        for m in everyone - {owner}:
+            if not await self._user_exists(m):
+                raise E.ApiError(E.NOT_FOUND, "unknown member", 404)
         conv = await self.create_conv("group", name, owner, everyone)
         group_id = "g_" + conv[2:]
-        await self.redis.hset(
-            f"grp:{group_id}", mapping={"conv": conv, "owner": owner, "name": name}
-        )
+        await self.redis.hset(keys.group(group_id),
+                              mapping={"conv": conv, "owner": owner, "name": name})  # fmt: skip
         return group_id, conv
+
+    async def _owned_group(self, group_id: str, caller: str) -> str:
+        conv, owner = await self.redis.hmget(keys.group(group_id), "conv", "owner")
+        if conv is None:
+            raise E.ApiError(E.NOT_FOUND, "no such group", 404)
+        if keys.text(owner) != caller:
+            raise E.ApiError(E.FORBIDDEN, "only the owner may do that", 403)
+        return keys.text(conv)
+
+    async def add_member(self, group_id: str, caller: str, user: str) -> None:
+        conv = await self._owned_group(group_id, caller)
+        if not await self._user_exists(user):
+            raise E.ApiError(E.NOT_FOUND, "no such user", 404)
+        if await self.redis.scard(keys.members(conv)) >= MAX_GROUP_MEMBERS:
+            raise E.ApiError(E.INVALID, f"at most {MAX_GROUP_MEMBERS} members", 400)
+        await self._join(args=[conv, user])
+
+    async def remove_member(self, group_id: str, caller: str, user: str) -> None:
+        conv = await self._owned_group(group_id, caller)
+        if user == caller:
+            raise E.ApiError(E.FORBIDDEN, "the owner cannot be removed", 403)
+        if not int(await self._leave(args=[conv, user])):
+            raise E.ApiError(E.NOT_FOUND, "not a member", 404)
+
+    async def set_slow_mode(self, group_id: str, caller: str, interval_s: int) -> None:
+        conv = await self._owned_group(group_id, caller)
+        await self.redis.hset(keys.conv(conv), "slow_ms", max(0, interval_s) * 1000)

@@ -1,17 +1,28 @@
--- Store one chat message atomically (one round trip per message):
--- dedup check, membership check, seq allocation, the message itself, the
--- dedup record, unread counters of every other member, and the Kafka event
--- into the outbox stream. Either all of it happens or none.
+-- Store one chat message atomically (one round trip per message).
+--
+-- In order: the token is still live (logout acts at once), a retried cmid
+-- returns its first result, the sender is a member and not muted, the
+-- per-user token bucket and the conversation's slow mode allow it; then seq
+-- allocation, the message, the dedup record, unread counters of every other
+-- member, and the Kafka event into the outbox. Either all of it or none.
 --
 -- ARGV: 1 conv, 2 sender, 3 cmid, 4 msg frame template, 5 event template,
---       6 dedup ttl (s), 7 topic
--- Templates hold NUL-prefixed placeholders that JSON text can never contain
+--       6 dedup ttl (s), 7 topic, 8 token digest ('' = no token check),
+--       9 bucket rate (tokens/s), 10 bucket burst, 11 enforce limits (1/0)
+-- Templates hold NUL-prefixed placeholders that JSON text never contains
 -- (an encoder escapes NUL): \0S seq, \0T ts (ms, Redis clock), \0K conv kind,
 -- \0R sender role.
--- Returns {0, "conv seq ts"} for a retry of a stored cmid, {-2} unknown conv,
--- {-1} sender not a member, else {1, seq, ts, members...}.
+-- Returns one of
+--   {0, "conv seq ts"}      retry of a stored cmid
+--   {-1}                    not a member          {-2} unknown conv
+--   {-3}                    token no longer valid
+--   {-4, until_ms}          muted                 {-5, retry_after_ms} rate limited
+--   {1, seq, ts, n_members, members..., nodes...} stored; nodes = where members are online
 -- Keys are computed here (single Redis instance; see im/keys.py).
 local conv, sender, cmid = ARGV[1], ARGV[2], ARGV[3]
+if ARGV[8] ~= '' and redis.call('EXISTS', 'tok:' .. ARGV[8]) == 0 then
+  return {-3}
+end
 local dd = 'dd:' .. sender .. ':' .. cmid
 local prev = redis.call('GET', dd)
 if prev then
@@ -25,10 +36,41 @@ end
 if redis.call('SISMEMBER', 'cm:' .. conv, sender) == 0 then
   return {-1}
 end
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+if ARGV[11] == '1' then
+  local until_ms = tonumber(redis.call('GET', 'mute:' .. sender) or '0')
+  if until_ms > now_ms then
+    return {-4, string.format('%.0f', until_ms)}
+  end
+  -- Slow mode of the conversation: one message per member per interval.
+  local slow = tonumber(redis.call('HGET', ckey, 'slow_ms') or '0')
+  local slow_key = 'slow:' .. conv .. ':' .. sender
+  if slow > 0 then
+    local left = redis.call('PTTL', slow_key)
+    if left > 0 then
+      return {-5, left}
+    end
+  end
+  -- Token bucket per sender: `burst` tokens, refilled at `rate` per second.
+  local rate, burst = tonumber(ARGV[9]), tonumber(ARGV[10])
+  local bkey = 'rl:' .. sender
+  local b = redis.call('HMGET', bkey, 'tokens', 'at')
+  local tokens = tonumber(b[1] or burst)
+  local at = tonumber(b[2] or now_ms)
+  tokens = math.min(burst, tokens + (now_ms - at) * rate / 1000)
+  if tokens < 1 then
+    return {-5, math.ceil((1 - tokens) * 1000 / rate)}
+  end
+  redis.call('HSET', bkey, 'tokens', tostring(tokens - 1), 'at', string.format('%.0f', now_ms))
+  redis.call('PEXPIRE', bkey, math.ceil(burst * 1000 / rate) + 1000)
+  if slow > 0 then
+    redis.call('SET', slow_key, '1', 'PX', slow)
+  end
+end
 local role = redis.call('HGET', 'u:' .. sender, 'role') or 'user'
 local seq = redis.call('HINCRBY', ckey, 'max_seq', 1)
-local now = redis.call('TIME')
-local ts = string.format('%.0f', tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000))
+local ts = string.format('%.0f', now_ms)
 local subst = {S = tostring(seq), T = ts, K = kind, R = role}
 local msg = string.gsub(ARGV[4], '%z(%u)', subst)
 redis.call('HSET', 'msg:' .. conv, seq, msg)
@@ -36,16 +78,25 @@ redis.call('SET', dd, conv .. ' ' .. seq .. ' ' .. ts, 'EX', tonumber(ARGV[6]))
 -- The sender's own seqs, so a read can tell others' messages from its own.
 redis.call('ZADD', 'own:' .. conv .. ':' .. sender, seq, seq)
 local members = redis.call('SMEMBERS', 'cm:' .. conv)
+local out = {1, seq, ts, #members}
+local nodes = {}
 for _, m in ipairs(members) do
   if m ~= sender then
     redis.call('HINCRBY', 'unr:' .. m, conv, 1)
     redis.call('HINCRBY', 'unr:' .. m, 'total', 1)
   end
+  out[#out + 1] = m
+  -- Presence: node -> expiry (ms); only live entries route a push.
+  local pr = redis.call('HGETALL', 'pr:' .. m)
+  for i = 1, #pr, 2 do
+    if tonumber(pr[i + 1]) > now_ms then
+      nodes[pr[i]] = true
+    end
+  end
 end
 local event = string.gsub(ARGV[5], '%z(%u)', subst)
 redis.call('XADD', 'outbox', '*', 't', ARGV[7], 'k', conv, 'v', event)
-local out = {1, seq, ts}
-for _, m in ipairs(members) do
-  out[#out + 1] = m
+for node, _ in pairs(nodes) do
+  out[#out + 1] = node
 end
 return out

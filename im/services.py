@@ -11,11 +11,15 @@ import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaClient
 
+from im import errors as E
 from im import keys
 from im.accounts import Accounts
+from im.content import DEFAULT_ABUSIVE, DEFAULT_SENSITIVE, SENSITIVE, ContentFilter
 from im.hub import Hub
-from im.messages import Messages
+from im.loginlimit import LoginLimiter
+from im.messages import Limits, Messages, Stored
 from im.outbox import OutboxRelay
+from im.presence import Presence
 from im.relations import Relations
 from im.settings import ServerSettings
 
@@ -35,9 +39,19 @@ class Services:
             health_check_interval=10,
         )
         self.accounts = Accounts(self.redis, settings.token_ttl_s)
-        self.messages = Messages(self.redis, settings.node_id)
+        self.messages = Messages(
+            self.redis, settings.node_id, Limits(settings.rate_per_s, settings.rate_burst)
+        )
         self.relations = Relations(self.redis)
-        self.hub = Hub()
+        self.content = ContentFilter.from_files(
+            sensitive=settings.sensitive_words or DEFAULT_SENSITIVE,
+            abusive=settings.abusive_words or DEFAULT_ABUSIVE,
+        )
+        self.login_limiter = LoginLimiter(
+            self.redis, settings.login_max_per_user, settings.login_max_per_address
+        )
+        self.hub = Hub(settings.ack_timeout_s, settings.ack_retries)
+        self.presence = Presence(self.redis, settings.node_id, self.hub.users)
         self.relay = OutboxRelay(
             self.redis,
             settings.kafka_bootstrap,
@@ -45,7 +59,7 @@ class Services:
             batch=settings.relay_batch,
             tick_interval_s=settings.tick_interval_s,
         )
-        self._fanout_task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._kafka_checked = (0.0, "not checked")
         self.started = False
 
@@ -54,40 +68,96 @@ class Services:
             return
         self.started = True
         await self.relay.start()
-        self._fanout_task = asyncio.create_task(self._listen_fanout(), name="fanout")
+        await self.presence.start()
+        self._tasks = [
+            asyncio.create_task(self._listen_fanout(), name="fanout"),
+            asyncio.create_task(self._retransmit_loop(), name="retransmit"),
+            asyncio.create_task(self._ensure_builtin(), name="builtin-accounts"),
+        ]
 
     async def stop(self) -> None:
         if not self.started:
             return
         self.started = False
-        if self._fanout_task is not None:
-            self._fanout_task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._fanout_task
+                await task
+        await self.presence.stop()
         await self.relay.stop()
         await self.redis.aclose()
 
+    def screen(self, text: str) -> tuple[str, tuple[str, ...]]:
+        """Word filtering: (text to store, flags for the event).
+
+        Matches are masked; in `block` mode a sensitive word refuses the
+        message instead. Abusive words are always masked and flagged, never
+        refused: the abusive-user rule downstream counts them.
+        """
+        result = self.content.check(text)
+        if not result.matched:
+            return text, ()
+        if self.settings.content_mode == "block" and SENSITIVE in result.flags:
+            raise E.ApiError(E.CONTENT_BLOCKED, "the message contains blocked words", 422)
+        return result.text, (*result.flags, "masked")
+
     # -- fan-out across nodes ---------------------------------------------------
-    async def publish(self, members: tuple[str, ...], frame: str) -> None:
-        """Deliver here, and tell the other nodes (they deliver to their devices)."""
-        self.hub.deliver(members, frame)
-        payload = orjson.dumps({"n": self.settings.node_id, "m": members, "f": frame})
-        await self.redis.publish(keys.FANOUT_CHANNEL, payload)
+    async def publish_msg(self, stored: Stored) -> None:
+        """Push a stored message to every online device of every member, on any node."""
+        frame = stored.frame.decode()
+        self.hub.deliver_msg(stored.members, frame, stored.conv, stored.seq, time.time())
+        payload = None
+        for node in stored.nodes:
+            if node != self.settings.node_id:
+                payload = payload or orjson.dumps(
+                    {"to": stored.members, "f": frame, "c": stored.conv, "s": stored.seq}
+                )
+                await self.redis.publish(keys.node_channel(node), payload)
+
+    async def push_to_user(self, user: str, frame: str) -> None:
+        """A frame for every device of `user` (unread counts and the like)."""
+        self.hub.deliver([user], frame)
+        payload = orjson.dumps({"to": [user], "f": frame})
+        for node in await self.presence.nodes_of(user):
+            if node != self.settings.node_id:
+                await self.redis.publish(keys.node_channel(node), payload)
 
     async def _listen_fanout(self) -> None:
+        channel = keys.node_channel(self.settings.node_id)
         while True:
             try:
                 async with self.redis.pubsub(ignore_subscribe_messages=True) as ps:
-                    await ps.subscribe(keys.FANOUT_CHANNEL)
+                    await ps.subscribe(channel)
                     async for item in ps.listen():
                         data = orjson.loads(item["data"])
-                        if data["n"] != self.settings.node_id:
-                            self.hub.deliver(data["m"], data["f"])
+                        if "c" in data:
+                            self.hub.deliver_msg(
+                                data["to"], data["f"], data["c"], data["s"], time.time()
+                            )
+                        else:
+                            self.hub.deliver(data["to"], data["f"])
             except asyncio.CancelledError:
                 raise
             except Exception as e:
                 log.warning("fan-out listener: %s: %s; resubscribing", type(e).__name__, e)
                 await asyncio.sleep(0.5)
+
+    async def _ensure_builtin(self) -> None:
+        # In the background: a node starts (and says "not ready") while Redis is down.
+        while True:
+            try:
+                await self.accounts.ensure_builtin(
+                    self.settings.admin_username, self.settings.admin_password
+                )
+                return
+            except Exception as e:
+                log.warning("built-in accounts: %s; retrying", type(e).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _retransmit_loop(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.hub.ack_timeout_s / 2))
+            self.hub.retransmit(time.time())
 
     # -- readiness ----------------------------------------------------------------
     async def check_redis(self) -> str:

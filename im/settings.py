@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 
-from im.envconfig import setting
+from im.envconfig import ConfigError, setting
 
 
 @dataclass(frozen=True)
@@ -26,4 +26,23 @@ class ServerSettings:
     # back at most ~2 s more than the lateness bound, at 2 x partitions tiny
     # records per tick, which costs nothing next to chat traffic.
     tick_interval_s: float = setting("IM_TICK_INTERVAL_S", 2.0, "tick events period")
+    ack_timeout_s: float = setting("IM_ACK_TIMEOUT_S", 5.0, "resend an unacked push after")
+    ack_retries: int = setting("IM_ACK_RETRIES", 3, "resends before a device must sync")
+    rate_per_s: float = setting("IM_RATE_PER_S", 2.0, "messages/s a user may keep sending")
+    rate_burst: int = setting("IM_RATE_BURST", 20, "messages a user may send at once")
+    admin_username: str | None = setting("IM_ADMIN_USERNAME", None, "first admin (created once)")
+    admin_password: str | None = setting(
+        "IM_ADMIN_PASSWORD", None, "first admin's password", secret=True
+    )
+    content_mode: str = setting("IM_CONTENT_MODE", "mask", "sensitive words: mask or block")
+    login_max_per_user: int = setting("IM_LOGIN_MAX_PER_USER", 10, "failed logins per window")
+    login_max_per_address: int = setting("IM_LOGIN_MAX_PER_ADDRESS", 50, "same, per address")
+    sensitive_words: str | None = setting("IM_SENSITIVE_WORDS", None, "word list file")
+    abusive_words: str | None = setting("IM_ABUSIVE_WORDS", None, "word list file")
     relay_batch: int = setting("IM_RELAY_BATCH", 500, "outbox entries per Kafka batch")
+
+    def __post_init__(self) -> None:
+        if self.content_mode not in ("mask", "block"):
+            raise ConfigError(f"IM_CONTENT_MODE={self.content_mode!r} must be mask or block")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("IM_TLS_CERT and IM_TLS_KEY go together")

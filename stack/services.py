@@ -37,8 +37,12 @@ class Service:
 
 
 def base_env(s: StackSettings) -> dict[str, str]:
-    """Environment shared by the stack's Python processes."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IM_")}
+    """Environment shared by the stack's Python processes.
+
+    The caller's IM_* settings pass through (e.g. IM_RATE_BURST for the
+    servers); those the stack decides (addresses, ports, folders) override.
+    """
+    env = dict(os.environ)
     env.update(
         IM_REDIS_URL=s.redis_url,
         IM_KAFKA_BOOTSTRAP=s.kafka_bootstrap,
@@ -51,6 +55,7 @@ def base_env(s: StackSettings) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     env["PYTHONPATH"] = str(ROOT)
+    env.update(s.extra_env)
     return env
 
 

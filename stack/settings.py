@@ -30,6 +30,9 @@ class StackSettings:
     tick_interval_s: float = setting("IM_TICK_INTERVAL_S", 2.0, "server tick period")
     count_window_s: int = setting("IM_STREAM_COUNT_WINDOW_S", 60, "message-count window")
     lateness_s: int = setting("IM_STREAM_LATENESS_S", 5, "watermark lateness bound")
+    # More settings for the stack's programs, over what the environment gives
+    # them (tests use this; not read from the environment itself).
+    extra_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def root(self) -> Path:
