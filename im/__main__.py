@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 
@@ -10,22 +11,40 @@ import uvicorn
 from im import errors as E
 from im.app import create_app
 from im.envconfig import ConfigError, load
+from im.services import Services
 from im.settings import ServerSettings
 
 
 class _Server(uvicorn.Server):
-    """Closes every client with 1001 (going away) before uvicorn's own shutdown."""
+    """Closes every client with 1001 (going away) before uvicorn's own shutdown.
+
+    uvicorn would close WebSockets with 1012; PROTOCOL.md promises 1001 and
+    that what was accepted is finished first: each connection's writer
+    drains its queue, then sends the close frame.
+    """
 
     async def shutdown(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
-        app = self.config.loaded_app
-        services = getattr(getattr(app, "state", None), "services", None)
-        if services is None:  # loaded_app may be wrapped by middleware
-            inner = getattr(app, "app", None)
-            services = getattr(getattr(inner, "state", None), "services", None)
+        services = _find_services(self.config.loaded_app)
         if services is not None:
             for link in services.hub.all_links():
                 link.close(E.CLOSE_GOING_AWAY, "server going away")
+            for _ in range(100):  # up to 5 s for the writers to finish
+                if not len(services.hub):
+                    break
+                await asyncio.sleep(0.05)
         await super().shutdown(sockets)
+
+
+def _find_services(app: object) -> Services | None:
+    # uvicorn wraps the app in middleware; walk down to the Starlette app.
+    for _ in range(10):
+        found = getattr(getattr(app, "state", None), "services", None)
+        if isinstance(found, Services):
+            return found
+        app = getattr(app, "app", None)
+        if app is None:
+            return None
+    return None
 
 
 def main() -> int:

@@ -151,6 +151,8 @@ class _Connection:
         # Read after attaching: a message stored meanwhile is either counted
         # here or pushed to the new link (or both; seq tells the client).
         convs, total = await self.svc.messages.conv_states(ident.user_id)
+        for c in convs:  # pushes continue after what auth_ok tells
+            link.expect(c["conv"], c["max_seq"] + 1)
         self.proto.auth_succeeded(
             ident.user_id, req.device, {"convs": convs, "unread_total": total}
         )

@@ -26,6 +26,15 @@ class _Pending:
     sends: int = 1
 
 
+@dataclass
+class _Order:
+    """Per conversation on one device: the next seq to push, and pushes held back."""
+
+    next: int
+    held: dict[int, str] = field(default_factory=dict)
+    since: float = 0.0  # when the oldest gap appeared
+
+
 @dataclass(eq=False)
 class Link:
     """One signed-in device's outgoing side."""
@@ -38,6 +47,11 @@ class Link:
     close_code: int | None = None
     close_reason: str = ""
     pending: dict[str, dict[int, _Pending]] = field(default_factory=dict)
+    order: dict[str, _Order] = field(default_factory=dict)
+
+    def expect(self, conv: str, next_seq: int) -> None:
+        """Baseline of a conversation: pushes start after what the client already knows."""
+        self.order.setdefault(conv, _Order(next_seq))
 
     def push(self, frame: str) -> bool:
         if self.close_code is not None:
@@ -49,11 +63,53 @@ class Link:
             return False
         return True
 
-    def push_msg(self, frame: str, conv: str, seq: int, due: float) -> bool:
+    def push_msg(self, frame: str, conv: str, seq: int, due: float, now: float = 0.0) -> bool:
+        """Push in seq order (server-side rectification, 服务端整流).
+
+        Pushes of one conversation can overtake each other (two senders, two
+        nodes); a push past a gap waits until the gap fills or `heal()` fetches
+        the missing messages, so every device sees seq 1, 2, 3, ... in order.
+        """
+        o = self.order.get(conv)
+        if o is None:
+            o = self.order[conv] = _Order(seq)
+        if seq > o.next:
+            if not o.held:
+                o.since = now
+            o.held[seq] = frame
+            return True
+        if seq < o.next:  # older than the baseline: the client knows of it already
+            return self._send_msg(frame, conv, seq, due)
+        ok = self._send_msg(frame, conv, seq, due)
+        o.next = seq + 1
+        while o.next in o.held:
+            ok = self._send_msg(o.held.pop(o.next), conv, o.next, due) and ok
+            o.next += 1
+        return ok
+
+    def skip_to(self, conv: str, seq: int, due: float) -> None:
+        """Give up waiting for seqs below `seq`; push what was held from there on."""
+        o = self.order.get(conv)
+        if o is None or o.next >= seq:
+            return
+        o.next = seq
+        while o.next in o.held:
+            self._send_msg(o.held.pop(o.next), conv, o.next, due)
+            o.next += 1
+
+    def _send_msg(self, frame: str, conv: str, seq: int, due: float) -> bool:
         if not self.push(frame):
             return False
         self.pending.setdefault(conv, {})[seq] = _Pending(frame, due)
         return True
+
+    def gaps(self, older_than: float) -> list[tuple[str, int, int]]:
+        """(conv, first missing seq, first held seq) for gaps open since before `older_than`."""
+        return [
+            (conv, o.next, min(o.held))
+            for conv, o in self.order.items()
+            if o.held and o.since <= older_than
+        ]
 
     def ack(self, conv: str, seq: int) -> int:
         """Cumulative: everything of `conv` up to `seq` arrived. Returns how many cleared."""
@@ -127,7 +183,7 @@ class Hub:
         n = 0
         for u in users:
             for link in self._users.get(u, {}).values():
-                n += link.push_msg(frame, conv, seq, due)
+                n += link.push_msg(frame, conv, seq, due, now)
         return n
 
     def retransmit(self, now: float) -> None:

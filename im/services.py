@@ -25,6 +25,9 @@ from im.settings import ServerSettings
 
 log = logging.getLogger("im.services")
 
+# How long a push waits for an earlier seq before that seq is read from Redis.
+GAP_WAIT_S = 0.25
+
 
 class Services:
     """Started in the app's lifespan; `start()`/`stop()` are safe to repeat."""
@@ -72,6 +75,7 @@ class Services:
         self._tasks = [
             asyncio.create_task(self._listen_fanout(), name="fanout"),
             asyncio.create_task(self._retransmit_loop(), name="retransmit"),
+            asyncio.create_task(self._heal_loop(), name="heal"),
             asyncio.create_task(self._ensure_builtin(), name="builtin-accounts"),
         ]
 
@@ -158,6 +162,31 @@ class Services:
         while True:
             await asyncio.sleep(min(1.0, self.hub.ack_timeout_s / 2))
             self.hub.retransmit(time.time())
+
+    async def _heal_loop(self) -> None:
+        """Fill gaps in per-device push order from Redis (a publish that never came)."""
+        while True:
+            await asyncio.sleep(GAP_WAIT_S / 2)
+            try:
+                await self.heal(time.time() - GAP_WAIT_S)
+            except Exception as e:
+                log.warning("gap healing: %s: %s", type(e).__name__, e)
+
+    async def heal(self, older_than: float) -> int:
+        healed = 0
+        for link in self.hub.all_links():
+            for conv, first, upto in link.gaps(older_than):
+                raw = await self.redis.hmget(keys.messages(conv),
+                                             [str(s) for s in range(first, upto)])  # fmt: skip
+                now = time.time()
+                for seq, frame in zip(range(first, upto), raw, strict=True):
+                    if frame is not None:
+                        link.push_msg(
+                            keys.text(frame), conv, seq, now + self.hub.ack_timeout_s, now
+                        )
+                        healed += 1
+                link.skip_to(conv, upto, now + self.hub.ack_timeout_s)  # a seq never stored
+        return healed
 
     # -- readiness ----------------------------------------------------------------
     async def check_redis(self) -> str:

@@ -12,29 +12,63 @@ import websockets
 
 
 class Device:
+    """One signed-in connection; a background reader keeps every frame until asked for.
+
+    Several tasks may wait at once (one for `sent`, another for `msg`): only
+    the reader calls `recv` on the socket.
+    """
+
     def __init__(self, ws: websockets.ClientConnection, welcome: dict[str, Any]) -> None:
         self.ws = ws
         self.welcome = welcome
         self.inbox: list[dict[str, Any]] = []
+        self._arrived = asyncio.Condition()
+        self.close_code: int | None = None
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                async with self._arrived:
+                    self.inbox.append(orjson.loads(raw))
+                    self._arrived.notify_all()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            rcvd = self.ws.close_rcvd
+            self.close_code = rcvd.code if rcvd is not None else 1006
+            async with self._arrived:
+                self._arrived.notify_all()
 
     async def send_json(self, frame: dict[str, Any]) -> None:
         await self.ws.send(orjson.dumps(frame).decode())
 
+    async def _take(self, kind: str | None, timeout: float) -> dict[str, Any]:
+        async def wait() -> dict[str, Any]:
+            async with self._arrived:
+                while True:
+                    for i, frame in enumerate(self.inbox):
+                        if kind is None or frame.get("type") == kind:
+                            return self.inbox.pop(i)
+                    if self.close_code is not None:
+                        raise websockets.ConnectionClosedOK(None, None)
+                    await self._arrived.wait()
+
+        return await asyncio.wait_for(wait(), timeout)
+
     async def recv(self, timeout: float = 10.0) -> dict[str, Any]:
-        raw = await asyncio.wait_for(self.ws.recv(), timeout)
-        obj: dict[str, Any] = orjson.loads(raw)
-        return obj
+        """The next frame of any type."""
+        return await self._take(None, timeout)
 
     async def recv_type(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
-        """Next frame of `kind`; frames of other types are kept in `inbox`."""
-        for i, frame in enumerate(self.inbox):
-            if frame.get("type") == kind:
-                return self.inbox.pop(i)
-        while True:
-            frame = await self.recv(timeout)
-            if frame.get("type") == kind:
-                return frame
-            self.inbox.append(frame)
+        """The next frame of `kind` (frames of other types stay for others)."""
+        return await self._take(kind, timeout)
+
+    async def closed(self, timeout: float = 10.0) -> int:
+        """Wait for the server to close the connection; its close code."""
+        await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        assert self.close_code is not None
+        return self.close_code
 
     async def send_text(self, conv: str, text: str, cmid: str | None = None) -> dict[str, Any]:
         cmid = cmid or secrets.token_hex(8)
@@ -43,6 +77,7 @@ class Device:
 
     async def close(self) -> None:
         await self.ws.close()
+        await asyncio.gather(self._reader, return_exceptions=True)
 
 
 class User:
