@@ -35,8 +35,7 @@ class Device:
         except websockets.ConnectionClosed:
             pass
         finally:
-            rcvd = self.ws.close_rcvd
-            self.close_code = rcvd.code if rcvd is not None else 1006
+            self.close_code = self.ws.close_code or 1006
             async with self._arrived:
                 self._arrived.notify_all()
 
