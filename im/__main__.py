@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 
 import uvicorn
 
-from im import errors as E
 from im.app import create_app
 from im.envconfig import ConfigError, load
-from im.services import Services
+from im.gateway import Gateway
 from im.settings import ServerSettings
 
 
@@ -24,22 +22,17 @@ class _Server(uvicorn.Server):
     """
 
     async def shutdown(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
-        services = _find_services(self.config.loaded_app)
-        if services is not None:
-            for link in services.hub.all_links():
-                link.close(E.CLOSE_GOING_AWAY, "server going away")
-            for _ in range(100):  # up to 5 s for the writers to finish
-                if not len(services.hub):
-                    break
-                await asyncio.sleep(0.05)
+        gateway = _find_gateway(self.config.loaded_app)
+        if gateway is not None:
+            await gateway.going_away(timeout_s=5.0)
         await super().shutdown(sockets)
 
 
-def _find_services(app: object) -> Services | None:
+def _find_gateway(app: object) -> Gateway | None:
     # uvicorn wraps the app in middleware; walk down to the Starlette app.
     for _ in range(10):
-        found = getattr(getattr(app, "state", None), "services", None)
-        if isinstance(found, Services):
+        found = getattr(getattr(app, "state", None), "gateway", None)
+        if isinstance(found, Gateway):
             return found
         app = getattr(app, "app", None)
         if app is None:

@@ -30,14 +30,26 @@ class Gateway:
         self.services = services
         s = services.settings
         self.limits = Limits(s.max_frame_bytes, s.auth_timeout_s, s.heartbeat_s)
-        self.draining = False
+        self.connections: set[_Connection] = set()
+
+    async def going_away(self, timeout_s: float = 5.0) -> None:
+        """Close every connection with 1001 once its queued frames are written."""
+        for conn in list(self.connections):
+            conn.going_away()
+        deadline = time.monotonic() + timeout_s
+        while self.connections and time.monotonic() < deadline:  # noqa: ASYNC110 - bounded poll
+            await asyncio.sleep(0.05)
 
     # Wall-clock time (pong carries it in ms); timers tolerate a clock step.
     async def endpoint(self, ws: WebSocket) -> None:
         await ws.accept()
         proto = ClientProtocol(self.limits, time.time())
         conn = _Connection(self, ws, proto)
-        await conn.run()
+        self.connections.add(conn)
+        try:
+            await conn.run()
+        finally:
+            self.connections.discard(conn)
 
 
 class _Connection:
@@ -48,6 +60,15 @@ class _Connection:
         self.writer: asyncio.Task[None] | None = None
         self.token = ""
         self.digest = ""
+
+    def going_away(self) -> None:
+        if self.link is not None:
+            self.link.close(E.CLOSE_GOING_AWAY, "server going away")
+        else:  # not signed in yet: nothing queued, close now
+            self.proto.close(E.CLOSE_GOING_AWAY, "server going away")
+            self._closing = asyncio.create_task(
+                self.ws.close(E.CLOSE_GOING_AWAY, "server going away")
+            )
 
     async def run(self) -> None:
         try:
@@ -141,10 +162,12 @@ class _Connection:
             return
         self.token = req.token
         self.digest = token_digest(req.token)
-        link = Link(ident.user_id, req.device)
+        link = Link(ident.user_id, req.device, token_digest=self.digest)
         old = self.svc.hub.attach(link)
         if old is not None:
             old.close(E.CLOSE_REPLACED, "replaced by a newer connection")
+        # The same device may still be connected to another node: replace it there too.
+        await self.svc.control_user_nodes(ident.user_id, {"replace": [ident.user_id, req.device]})
         self.link = link
         self.writer = asyncio.create_task(self._writer(link))
         await self.svc.presence.online(ident.user_id)

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from im import errors as E
-from im.accounts import Identity
+from im.accounts import Identity, token_digest
 from im.services import Services
 
 
@@ -86,8 +86,11 @@ class HttpApi:
         )
 
     async def logout(self, request: Request) -> Response:
-        await self.identity(request)
-        await self.svc.accounts.logout(bearer(request))
+        ident = await self.identity(request)
+        token = bearer(request)
+        await self.svc.accounts.logout(token)
+        # Sockets signed in with this token close now, on every node.
+        await self.svc.revoke_token(ident.user_id, token_digest(token))
         return Response(status_code=204)
 
     async def me(self, request: Request) -> Response:

@@ -41,6 +41,7 @@ class Link:
 
     user: str
     device: str
+    token_digest: str = ""
     queue: asyncio.Queue[str | None] = field(
         default_factory=lambda: asyncio.Queue(OUT_QUEUE_FRAMES)
     )
@@ -164,6 +165,18 @@ class Hub:
                 del self._users[link.user]
                 return True
         return False
+
+    def replace(self, user: str, device: str) -> None:
+        """Another node signed this device in again: close ours (4409)."""
+        link = self._users.get(user, {}).get(device)
+        if link is not None:
+            link.close(4409, "replaced by a newer connection")
+
+    def revoke(self, user: str, token_digest: str) -> None:
+        """The token was logged out: close every socket signed in with it (4401)."""
+        for link in self.links(user):
+            if link.token_digest == token_digest:
+                link.close(4401, "signed out")
 
     def links(self, user: str) -> list[Link]:
         return list(self._users.get(user, {}).values())

@@ -126,6 +126,18 @@ class Services:
             if node != self.settings.node_id:
                 await self.redis.publish(keys.node_channel(node), payload)
 
+    async def control_user_nodes(self, user: str, command: dict[str, object]) -> None:
+        """A command for the other nodes where `user` is online (replace, revoke)."""
+        payload = None
+        for node in await self.presence.nodes_of(user):
+            if node != self.settings.node_id:
+                payload = payload or orjson.dumps(command)
+                await self.redis.publish(keys.node_channel(node), payload)
+
+    async def revoke_token(self, user: str, token_digest: str) -> None:
+        self.hub.revoke(user, token_digest)
+        await self.control_user_nodes(user, {"revoke": [user, token_digest]})
+
     async def _listen_fanout(self) -> None:
         channel = keys.node_channel(self.settings.node_id)
         while True:
