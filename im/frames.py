@@ -42,7 +42,12 @@ class Read:
     seq: int
 
 
-Request = Auth | Send | Ack | Sync | Read
+@dataclass(frozen=True)
+class Presence:
+    status: str  # an agent's availability: online, away or offline
+
+
+Request = Auth | Send | Ack | Sync | Read | Presence
 
 
 def _bad(message: str) -> E.ApiError:
@@ -96,4 +101,9 @@ def parse_request(obj: dict[str, Any], max_text_bytes: int) -> Request:
         if limit < 1:
             raise _bad("'limit' must be at least 1")
         return Sync(_str(obj, "conv", 1, 128), _int(obj, "after", 0), min(limit, MAX_SYNC_LIMIT))
+    if kind == "presence":
+        status = _str(obj, "status", 1, 16)
+        if status not in ("online", "away", "offline"):
+            raise _bad("'status' must be online, away or offline")
+        return Presence(status)
     raise E.ApiError(E.UNKNOWN_TYPE, "unknown frame type")

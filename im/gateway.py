@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from im import errors as E
 from im.accounts import SYSTEM_USER, token_digest
-from im.frames import Ack, Read, Request, Send, Sync
+from im.frames import Ack, Presence, Read, Request, Send, Sync
 from im.hub import Link
 from im.protocol import Auth, ClientProtocol, Limits, Phase
 from im.services import Services
@@ -60,6 +60,7 @@ class _Connection:
         self.writer: asyncio.Task[None] | None = None
         self.token = ""
         self.digest = ""
+        self.role = ""
 
     def going_away(self) -> None:
         if self.link is not None:
@@ -80,6 +81,9 @@ class _Connection:
                 if self.svc.hub.detach(self.link):
                     with contextlib.suppress(Exception):
                         await self.svc.presence.offline(self.link.user)
+                        gone = not await self.svc.presence.nodes_of(self.link.user)
+                        if self.role == "agent" and gone:  # not on any other node either
+                            await self.svc.cs.set_agent_state(self.link.user, "offline")
                 self.link.close(self.proto.close_code or 1000, self.proto.close_reason)
             if self.writer is not None:
                 with contextlib.suppress(Exception):
@@ -145,6 +149,8 @@ class _Connection:
                 await self._sync(req)
             elif isinstance(req, Read):
                 await self._read(req)
+            elif isinstance(req, Presence):
+                await self._presence(req)
         except E.ApiError as err:
             self.proto.error(err.code, err.message, ref, **err.extra)
             if err.code == E.UNAUTHORIZED:  # logged out: this socket is done too
@@ -171,6 +177,9 @@ class _Connection:
         self.link = link
         self.writer = asyncio.create_task(self._writer(link))
         await self.svc.presence.online(ident.user_id)
+        self.role = ident.role
+        if ident.role == "agent":  # an agent who signs in is available until they say not
+            await self.svc.cs.set_agent_state(ident.user_id, "online")
         # Read after attaching: a message stored meanwhile is either counted
         # here or pushed to the new link (or both; seq tells the client).
         convs, total = await self.svc.messages.conv_states(ident.user_id)
@@ -202,12 +211,17 @@ class _Connection:
     async def _sync(self, req: Sync) -> None:
         assert self.proto.user is not None
         await self._check_token()
-        if not await self.svc.messages.is_member(req.conv, self.proto.user):
-            raise E.ApiError(E.FORBIDDEN, "not a member of this conversation")
-        frames, more = await self.svc.messages.history(req.conv, req.after, req.limit)
+        upto = await self.svc.messages.readable_upto(req.conv, self.proto.user)
+        frames, more = await self.svc.messages.history(req.conv, req.after, req.limit, upto)
         head = b'{"type":"history","conv":' + orjson.dumps(req.conv) + b',"messages":['
         body = b",".join(frames)
         self.proto.send_raw(head + body + b'],"more":' + (b"true" if more else b"false") + b"}")
+
+    async def _presence(self, req: Presence) -> None:
+        if self.role != "agent":
+            raise E.ApiError(E.FORBIDDEN, "only agents have a presence status")
+        await self.svc.cs.set_agent_state(self.proto.user or "", req.status)
+        self.proto.send({"type": "presence", "status": req.status})
 
     async def _read(self, req: Read) -> None:
         assert self.proto.user is not None

@@ -121,9 +121,8 @@ class HttpApi:
         conv = request.path_params["conv"]
         after = _query_int(request, "after", 0, 0, 2**62)
         limit = _query_int(request, "limit", 50, 1, 200)
-        if not await self.svc.messages.is_member(conv, ident.user_id):
-            raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
-        frames, more = await self.svc.messages.history(conv, after, limit)
+        upto = await self.svc.messages.readable_upto(conv, ident.user_id)
+        frames, more = await self.svc.messages.history(conv, after, limit, upto)
         body = (
             b'{"messages":[' + b",".join(frames) + b'],"more":' + (b"true}" if more else b"false}")
         )
@@ -189,6 +188,52 @@ class HttpApi:
         await self.svc.accounts.set_role(request.path_params["user_id"], role)
         return Response(status_code=204)
 
+    # -- customer service ------------------------------------------------------
+    async def cs_create(self, request: Request) -> Response:
+        ident = await self.identity(request)
+        if ident.role != "user":
+            raise E.ApiError(E.FORBIDDEN, "only customers open support sessions", 403)
+        raw = await request.body()
+        topic = field(await read_json(request), "topic", str, required=False) if raw else None
+        out = await self.svc.cs.create(ident.user_id, topic or "")
+        # The contract answers with the state at creation; an automatic
+        # assignment right after is announced by its `event` message.
+        return json_response({"session": out["session"], "conv": out["conv"],
+                              "state": "queued"}, 201)  # fmt: skip
+
+    async def _agent(self, request: Request) -> Identity:
+        ident = await self.identity(request)
+        if ident.role != "agent":
+            raise E.ApiError(E.FORBIDDEN, "agents only", 403)
+        return ident
+
+    async def cs_accept(self, request: Request) -> Response:
+        ident = await self._agent(request)
+        return json_response(await self.svc.cs.accept(request.path_params["session"],
+                                                      ident.user_id))  # fmt: skip
+
+    async def cs_transfer(self, request: Request) -> Response:
+        ident = await self.identity(request)
+        if ident.role not in ("agent", "admin"):
+            raise E.ApiError(E.FORBIDDEN, "agents only", 403)
+        to = field(await read_json(request), "to", str)
+        out = await self.svc.cs.transfer(
+            request.path_params["session"], ident.user_id, ident.role == "admin", to
+        )
+        return json_response(out)
+
+    async def cs_close(self, request: Request) -> Response:
+        ident = await self.identity(request)
+        sid = request.path_params["session"]
+        session = await self.svc.cs.session(sid)
+        reason = "customer" if session["customer"] == ident.user_id else "agent"
+        out = await self.svc.cs.close(sid, ident.user_id, reason)
+        return json_response(out)
+
+    async def cs_queue(self, request: Request) -> Response:
+        await self._agent(request)
+        return json_response(await self.svc.cs.queue())
+
     async def _admin(self, request: Request) -> None:
         if (await self.identity(request)).role != "admin":
             raise E.ApiError(E.FORBIDDEN, "admins only", 403)
@@ -210,6 +255,11 @@ class HttpApi:
             Route("/api/groups/{group_id}/slow_mode", self.slow_mode, methods=["POST"]),
             Route("/api/conversations", self.conversations, methods=["GET"]),
             Route("/api/conversations/{conv}/messages", self.messages, methods=["GET"]),
+            Route("/api/cs/sessions", self.cs_create, methods=["POST"]),
+            Route("/api/cs/sessions/{session}/accept", self.cs_accept, methods=["POST"]),
+            Route("/api/cs/sessions/{session}/transfer", self.cs_transfer, methods=["POST"]),
+            Route("/api/cs/sessions/{session}/close", self.cs_close, methods=["POST"]),
+            Route("/api/cs/queue", self.cs_queue, methods=["GET"]),
             Route("/api/admin/users", self.admin_create_user, methods=["POST"]),
             Route("/api/admin/users/{user_id}/role", self.admin_set_role, methods=["POST"]),
         ]

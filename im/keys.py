@@ -21,7 +21,12 @@ slow:{conv}:{uid} str   slow mode: present while the member must wait
 frq:{uid}         set   users who asked to be friends with uid
 fl:{uid}          hash  friend uid -> direct conv
 grp:{gid}         hash  conv, owner, name
-dconv:{a}:{b}     str   the direct conv of users a < b
+cf:{conv}         hash  former member -> last seq they may still read (transferred agent)
+cs:{sid}          hash  conv, customer, state, agent, topic, waiting_since, ...
+csq               zset  queued sessions by waiting_since
+cs:open:{uid}     str   the customer's open session
+ag:state          hash  agent -> online/away/offline;  ag:online  set of online agents
+ag:load:{uid}     int   active sessions of the agent
 """
 
 from __future__ import annotations

@@ -76,11 +76,12 @@ class Messages:
         token_digest: str = "",
         enforce_limits: bool = True,
         extra_event: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
     ) -> Stored:
         """Store a message once; a retried cmid returns the first result."""
         head = b'{"type":"msg","conv":' + orjson.dumps(conv) + b',"seq":\x00S,"ts":\x00T'
         frame_tpl = _splice(
-            {"from": sender, "cmid": cmid, "kind": kind, "body": {"text": text}}, head
+            {"from": sender, "cmid": cmid, "kind": kind, "body": body or {"text": text}}, head
         )
         ev_head = (
             b'{"v":1,"id":' + orjson.dumps(f"m:{conv}:")[:-1] + b'\x00S","type":"chat.message",'
@@ -130,9 +131,26 @@ class Messages:
     async def is_member(self, conv: str, uid: str) -> bool:
         return bool(await self.redis.sismember(keys.members(conv), uid))
 
-    async def history(self, conv: str, after: int, limit: int) -> tuple[list[bytes], bool]:
+    async def readable_upto(self, conv: str, uid: str) -> int | None:
+        """How far `uid` may read `conv`: None for all (a member), else the last
+        seq a former member saw (a transferred agent); forbidden otherwise."""
+        async with self.redis.pipeline(transaction=False) as p:
+            p.sismember(keys.members(conv), uid)
+            p.hget(f"cf:{conv}", uid)
+            member, former = await p.execute()
+        if member:
+            return None
+        if former is not None:
+            return int(former)
+        raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
+
+    async def history(
+        self, conv: str, after: int, limit: int, upto: int | None = None
+    ) -> tuple[list[bytes], bool]:
         """Encoded `msg` frames with seq in (after, after+limit], and whether more exist."""
         max_seq = int(await self.redis.hget(keys.conv(conv), "max_seq") or 0)
+        if upto is not None:
+            max_seq = min(max_seq, upto)
         hi = min(after + limit, max_seq)
         if hi <= after:
             return [], False
@@ -176,4 +194,6 @@ def _refusal(status: int, res: list[Any]) -> E.ApiError:
         return E.ApiError(E.MUTED, "you are muted", 403, until=int(res[1]))
     if status == -5:
         return E.ApiError(E.RATE_LIMITED, "slow down", 429, retry_after=int(res[1]))
+    if status == -6:
+        return E.ApiError(E.FORBIDDEN, "this support session is closed", 403)
     return E.ApiError(E.INTERNAL, "internal error", 500)

@@ -17,6 +17,7 @@
 --   {-1}                    not a member          {-2} unknown conv
 --   {-3}                    token no longer valid
 --   {-4, until_ms}          muted                 {-5, retry_after_ms} rate limited
+--   {-6}                    the cs session of the conversation is closed
 --   {1, seq, ts, n_members, members..., nodes...} stored; nodes = where members are online
 -- Keys are computed here (single Redis instance; see im/keys.py).
 local conv, sender, cmid = ARGV[1], ARGV[2], ARGV[3]
@@ -33,8 +34,13 @@ local kind = redis.call('HGET', ckey, 'kind')
 if not kind then
   return {-2}
 end
-if redis.call('SISMEMBER', 'cm:' .. conv, sender) == 0 then
+-- The system account speaks in every conversation without being a member.
+if sender ~= 'system' and redis.call('SISMEMBER', 'cm:' .. conv, sender) == 0 then
   return {-1}
+end
+-- A closed customer-service session takes no more chat.
+if kind == 'cs' and sender ~= 'system' and redis.call('HGET', ckey, 'closed') == '1' then
+  return {-6}
 end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -94,7 +100,16 @@ for _, m in ipairs(members) do
     end
   end
 end
+redis.call('HSET', ckey, 'last_ts', ts)
 local event = string.gsub(ARGV[5], '%z(%u)', subst)
+if kind == 'cs' then
+  -- The session and the agent assigned at this moment (ids are [a-z0-9_]).
+  local cs = redis.call('HMGET', ckey, 'session', 'agent')
+  local extra = ''
+  if cs[1] then extra = extra .. ',"session":"' .. cs[1] .. '"' end
+  if cs[2] and cs[2] ~= '' then extra = extra .. ',"agent":"' .. cs[2] .. '"' end
+  event = string.sub(event, 1, -2) .. extra .. '}'
+end
 redis.call('XADD', 'outbox', '*', 't', ARGV[7], 'k', conv, 'v', event)
 for node, _ in pairs(nodes) do
   out[#out + 1] = node

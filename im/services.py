@@ -15,6 +15,8 @@ from im import errors as E
 from im import keys
 from im.accounts import Accounts
 from im.content import DEFAULT_ABUSIVE, DEFAULT_SENSITIVE, SENSITIVE, ContentFilter
+from im.control import ControlConsumer
+from im.cs import CustomerService
 from im.hub import Hub
 from im.loginlimit import LoginLimiter
 from im.messages import Limits, Messages, Stored
@@ -55,6 +57,11 @@ class Services:
         )
         self.hub = Hub(settings.ack_timeout_s, settings.ack_retries)
         self.presence = Presence(self.redis, settings.node_id, self.hub.users)
+        self.cs = CustomerService(
+            self.redis, self.messages, settings.node_id, self.push_to_user, self.publish_msg,
+            settings.cs_assign, settings.cs_capacity,
+        )  # fmt: skip
+        self.control = ControlConsumer(settings.kafka_bootstrap, self.redis, self.cs)
         self.relay = OutboxRelay(
             self.redis,
             settings.kafka_bootstrap,
@@ -72,6 +79,7 @@ class Services:
         self.started = True
         await self.relay.start()
         await self.presence.start()
+        await self.control.start()
         self._tasks = [
             asyncio.create_task(self._listen_fanout(), name="fanout"),
             asyncio.create_task(self._retransmit_loop(), name="retransmit"),
@@ -87,6 +95,7 @@ class Services:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.control.stop()
         await self.presence.stop()
         await self.relay.stop()
         await self.redis.aclose()

@@ -39,10 +39,14 @@ class ServerSettings:
     login_max_per_address: int = setting("IM_LOGIN_MAX_PER_ADDRESS", 50, "same, per address")
     sensitive_words: str | None = setting("IM_SENSITIVE_WORDS", None, "word list file")
     abusive_words: str | None = setting("IM_ABUSIVE_WORDS", None, "word list file")
+    cs_assign: str = setting("IM_CS_ASSIGN", "manual", "manual, round_robin or least_busy")
+    cs_capacity: int = setting("IM_CS_AGENT_CAPACITY", 5, "open sessions per agent (auto)")
     relay_batch: int = setting("IM_RELAY_BATCH", 500, "outbox entries per Kafka batch")
 
     def __post_init__(self) -> None:
         if self.content_mode not in ("mask", "block"):
             raise ConfigError(f"IM_CONTENT_MODE={self.content_mode!r} must be mask or block")
+        if self.cs_assign not in ("manual", "round_robin", "least_busy"):
+            raise ConfigError(f"IM_CS_ASSIGN={self.cs_assign!r}: manual, round_robin, least_busy")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("IM_TLS_CERT and IM_TLS_KEY go together")

@@ -1,0 +1,184 @@
+"""Customer-service sessions: queue, accept, transfer, close, assignment.
+
+State changes are Lua steps (im/cs_scripts.py) that also write the
+`im.session` event. After each step the system account posts an `event`
+message into the conversation (cmid `cs:<session>:<n>:<what>`, so a repeated
+step never posts twice) and online agents are told about the queue.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from im import cs_scripts, keys
+from im import errors as E
+from im.accounts import SYSTEM_USER
+from im.messages import Messages, Stored
+
+AGENT_STATES = ("online", "away", "offline")
+Push = Callable[[str, str], Awaitable[None]]  # (user, frame)
+Publish = Callable[[Stored], Awaitable[None]]
+
+
+class CustomerService:
+    def __init__(
+        self, redis: aioredis.Redis, messages: Messages, node_id: str, push: Push,
+        publish: Publish, assign: str = "manual", capacity: int = 5,
+    ) -> None:  # fmt: skip
+        self.redis, self.messages, self.node_id = redis, messages, node_id
+        self.push, self.publish = push, publish
+        self.assign_mode, self.capacity = assign, capacity
+        self._create = redis.register_script(cs_scripts.CREATE)
+        self._accept = redis.register_script(cs_scripts.ACCEPT)
+        self._transfer = redis.register_script(cs_scripts.TRANSFER)
+        self._close = redis.register_script(cs_scripts.CLOSE)
+
+    async def session(self, sid: str) -> dict[str, str]:
+        data = await self.redis.hgetall(f"cs:{sid}")
+        if not data:
+            raise E.ApiError(E.NOT_FOUND, "no such session", 404)
+        return {keys.text(k): keys.text(v) for k, v in data.items()}
+
+    async def notice(self, sid: str, conv: str, what: str, **fields: Any) -> None:
+        """The `event` message of a transition, posted by the system account."""
+        n = await self.redis.hincrby(f"cs:{sid}", "notices", 1)
+        body = {"text": f"session {what}", "event": what, "session": sid, **fields}
+        stored = await self.messages.store(
+            conv, SYSTEM_USER, f"cs:{sid}:{n}:{what}", body["text"], kind="event",
+            enforce_limits=False, body=body,
+        )  # fmt: skip
+        if not stored.duplicate:
+            await self.publish(stored)
+
+    async def create(self, customer: str, topic: str) -> dict[str, Any]:
+        sid, conv = "s_" + secrets.token_hex(8), "c_" + secrets.token_hex(8)
+        res = await self._create(args=[sid, conv, customer, topic[:64], self.node_id])
+        if int(res[0]) == -1:
+            raise E.ApiError(E.CONFLICT, "you already have an open session", 409,
+                             session=keys.text(res[1]))  # fmt: skip
+        waiting_since = int(res[1])
+        await self.notice(sid, conv, "queued")
+        queued = {"type": "cs_queued", "session": sid, "conv": conv, "customer": customer,
+                  "waiting_since": waiting_since}  # fmt: skip
+        await self.tell_agents(orjson.dumps(queued).decode())
+        out: dict[str, Any] = {"session": sid, "conv": conv, "state": "queued"}
+        if self.assign_mode != "manual":
+            agent = await self.auto_assign(sid)
+            if agent is not None:
+                out.update(state="active", agent=agent)
+        return out
+
+    async def accept(self, sid: str, agent: str) -> dict[str, Any]:
+        res = await self._accept(args=[sid, agent, self.node_id])
+        status = int(res[0])
+        if status == -1:
+            raise E.ApiError(E.NOT_FOUND, "no such session", 404)
+        if status == -2:
+            raise E.ApiError(E.CONFLICT, "taken by another agent", 409)
+        if status == -3:
+            raise E.ApiError(E.CONFLICT, "the session is closed", 409)
+        s = await self.session(sid)
+        await self.notice(sid, s["conv"], "accepted", agent=agent)
+        return {"session": sid, "conv": s["conv"], "state": "active", "agent": agent}
+
+    async def transfer(self, sid: str, caller: str, is_admin: bool, to: str) -> dict[str, Any]:
+        role = await self.redis.hget(keys.user(to), "role")
+        if role is None or keys.text(role) != "agent":
+            raise E.ApiError(E.NOT_FOUND, "no such agent", 404)
+        res = await self._transfer(args=[sid, caller, to, "1" if is_admin else "0", self.node_id])
+        status = int(res[0])
+        if status == -1:
+            raise E.ApiError(E.NOT_FOUND, "no such session", 404)
+        if status == -3:
+            raise E.ApiError(E.CONFLICT, "the session is closed", 409)
+        if status in (-4, -5):
+            raise E.ApiError(E.FORBIDDEN, "only the session's agent may transfer it", 403)
+        s = await self.session(sid)
+        if keys.text(res[1]) != to:
+            await self.notice(sid, s["conv"], "transferred", from_agent=keys.text(res[1]),
+                              agent=to)  # fmt: skip
+        return {"session": sid, "agent": to}
+
+    async def close(
+        self, sid: str, caller: str, reason: str, not_after_ts: int = 0
+    ) -> dict[str, Any] | None:
+        """Close; None when a pipeline command is stale (a later message) or repeated."""
+        res = await self._close(args=[sid, caller, reason, not_after_ts, self.node_id])
+        status = int(res[0])
+        if status == -1:
+            raise E.ApiError(E.NOT_FOUND, "no such session", 404)
+        if status == -3:
+            if not caller:
+                return None  # idempotent for the pipeline
+            raise E.ApiError(E.CONFLICT, "the session is already closed", 409)
+        if status == -4:
+            raise E.ApiError(E.FORBIDDEN, "not a party to this session", 403)
+        if status == -6:
+            return None
+        conv = keys.text(res[1])
+        await self.notice(sid, conv, "closed", reason=reason)
+        if self.assign_mode != "manual":
+            await self.drain_queue()
+        return {"session": sid, "state": "closed"}
+
+    async def queue(self) -> list[dict[str, Any]]:
+        sids = [keys.text(s) for s in await self.redis.zrange("csq", 0, 499)]
+        out = []
+        for sid in sids:
+            s = await self.redis.hmget(f"cs:{sid}", "conv", "customer", "waiting_since")
+            if s[0] is not None:
+                row = {"session": sid, "conv": keys.text(s[0]), "customer": keys.text(s[1])}
+                out.append({**row, "waiting_since": int(s[2] or 0)})
+        return out
+
+    # -- agents -------------------------------------------------------------------
+    async def set_agent_state(self, agent: str, state: str) -> None:
+        if state not in AGENT_STATES:
+            raise E.ApiError(E.BAD_FRAME, "status must be online, away or offline")
+        async with self.redis.pipeline(transaction=True) as p:
+            p.hset("ag:state", agent, state)
+            if state == "online":
+                p.sadd("ag:online", agent)
+            else:
+                p.srem("ag:online", agent)
+            await p.execute()
+        if state == "online" and self.assign_mode != "manual":
+            await self.drain_queue()
+
+    async def tell_agents(self, frame: str) -> None:
+        for agent in await self.redis.smembers("ag:online"):
+            await self.push(keys.text(agent), frame)
+
+    async def _candidates(self) -> list[str]:
+        agents = sorted(keys.text(a) for a in await self.redis.smembers("ag:online"))
+        if not agents:
+            return []
+        loads = [int(x or 0) for x in await self.redis.mget([f"ag:load:{a}" for a in agents])]
+        free = [(load, a) for load, a in zip(loads, agents, strict=True) if load < self.capacity]
+        if self.assign_mode == "least_busy":
+            return [a for _, a in sorted(free)]
+        start = await self.redis.incr("cs:rr")  # round robin over the free ones
+        names = [a for _, a in free]
+        return names[start % len(names) :] + names[: start % len(names)] if names else []
+
+    async def auto_assign(self, sid: str) -> str | None:
+        for agent in await self._candidates():
+            try:
+                await self.accept(sid, agent)
+                return agent
+            except E.ApiError as err:
+                if err.status == 409 and "closed" in err.message:
+                    return None
+                if err.status == 409:  # someone took it meanwhile
+                    return None
+        return None
+
+    async def drain_queue(self) -> None:
+        for item in await self.queue():
+            if await self.auto_assign(item["session"]) is None:
+                return
