@@ -72,11 +72,14 @@ class Services:
         self._tasks: list[asyncio.Task[None]] = []
         self._kafka_checked = (0.0, "not checked")
         self.started = False
+        self.builtin_ready = False
 
     async def start(self) -> None:
         if self.started:
             return
         self.started = True
+        with contextlib.suppress(Exception):  # Redis down: retried in the background
+            await asyncio.wait_for(self._ensure_builtin_once(), 5)
         await self.relay.start()
         await self.presence.start()
         await self.control.start()
@@ -167,13 +170,17 @@ class Services:
                 log.warning("fan-out listener: %s: %s; resubscribing", type(e).__name__, e)
                 await asyncio.sleep(0.5)
 
+    async def _ensure_builtin_once(self) -> None:
+        await self.accounts.ensure_builtin(
+            self.settings.admin_username, self.settings.admin_password
+        )
+        self.builtin_ready = True
+
     async def _ensure_builtin(self) -> None:
         # In the background: a node starts (and says "not ready") while Redis is down.
-        while True:
+        while not self.builtin_ready:
             try:
-                await self.accounts.ensure_builtin(
-                    self.settings.admin_username, self.settings.admin_password
-                )
+                await self._ensure_builtin_once()
                 return
             except Exception as e:
                 log.warning("built-in accounts: %s; retrying", type(e).__name__)
