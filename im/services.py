@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
@@ -157,13 +158,10 @@ class Services:
                 async with self.redis.pubsub(ignore_subscribe_messages=True) as ps:
                     await ps.subscribe(channel)
                     async for item in ps.listen():
-                        data = orjson.loads(item["data"])
-                        if "c" in data:
-                            self.hub.deliver_msg(
-                                data["to"], data["f"], data["c"], data["s"], time.time()
-                            )
-                        else:
-                            self.hub.deliver(data["to"], data["f"])
+                        try:
+                            self._dispatch(orjson.loads(item["data"]))
+                        except (KeyError, TypeError, ValueError) as e:  # never drop the channel
+                            log.warning("fan-out: bad payload: %s: %s", type(e).__name__, e)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
@@ -185,6 +183,19 @@ class Services:
             except Exception as e:
                 log.warning("built-in accounts: %s; retrying", type(e).__name__)
                 await asyncio.sleep(1.0)
+
+    def _dispatch(self, data: dict[str, Any]) -> None:
+        """A payload from another node: a push, or a command about a user's devices."""
+        if "c" in data:
+            self.hub.deliver_msg(data["to"], data["f"], data["c"], data["s"], time.time())
+        elif "f" in data:
+            self.hub.deliver(data["to"], data["f"])
+        elif "replace" in data:
+            self.hub.replace(*data["replace"])
+        elif "revoke" in data:
+            self.hub.revoke(*data["revoke"])
+        else:
+            raise ValueError("unknown payload")
 
     async def _retransmit_loop(self) -> None:
         while True:
