@@ -151,11 +151,23 @@ class CustomerService:
             await self.drain_queue()
 
     async def tell_agents(self, frame: str) -> None:
-        for agent in await self.redis.smembers("ag:online"):
-            await self.push(keys.text(agent), frame)
+        for agent in await self.online_agents():
+            await self.push(agent, frame)
+
+    async def online_agents(self) -> list[str]:
+        """Agents marked online whose presence is live (a crashed node's agents are not)."""
+        agents = sorted(keys.text(a) for a in await self.redis.smembers("ag:online"))
+        secs, micros = await self.redis.time()
+        now = int(secs) * 1000 + int(micros) // 1000
+        async with self.redis.pipeline(transaction=False) as p:
+            for a in agents:
+                p.hvals(keys.presence(a))
+            entries = await p.execute()
+        return [a for a, exps in zip(agents, entries, strict=True)
+                if any(int(e) > now for e in exps)]  # fmt: skip
 
     async def _candidates(self) -> list[str]:
-        agents = sorted(keys.text(a) for a in await self.redis.smembers("ag:online"))
+        agents = await self.online_agents()
         if not agents:
             return []
         loads = [int(x or 0) for x in await self.redis.mget([f"ag:load:{a}" for a in agents])]

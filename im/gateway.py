@@ -178,8 +178,6 @@ class _Connection:
         self.writer = asyncio.create_task(self._writer(link))
         await self.svc.presence.online(ident.user_id)
         self.role = ident.role
-        if ident.role == "agent":  # an agent who signs in is available until they say not
-            await self.svc.cs.set_agent_state(ident.user_id, "online")
         # Read after attaching: a message stored meanwhile is either counted
         # here or pushed to the new link (or both; seq tells the client).
         convs, total = await self.svc.messages.conv_states(ident.user_id)
@@ -188,6 +186,10 @@ class _Connection:
         self.proto.auth_succeeded(
             ident.user_id, req.device, {"convs": convs, "unread_total": total}
         )
+        first = [f.decode() for f in self.proto.data_to_send()]
+        if ident.role == "agent":  # an agent who signs in is available until they say not
+            await self.svc.cs.set_agent_state(ident.user_id, "online")
+        link.open(first)  # auth_ok, then whatever was pushed meanwhile
 
     async def _check_token(self) -> None:
         if await self.svc.accounts.check(self.token) is None:

@@ -49,6 +49,13 @@ class Link:
     close_reason: str = ""
     pending: dict[str, dict[int, _Pending]] = field(default_factory=dict)
     order: dict[str, _Order] = field(default_factory=dict)
+    # Until `open()`, pushes wait here, so `auth_ok` is always the first frame.
+    early: list[str] | None = field(default_factory=list)
+
+    def open(self, first: list[str]) -> None:
+        early, self.early = self.early or [], None
+        for frame in [*first, *early]:
+            self.push(frame)
 
     def expect(self, conv: str, next_seq: int) -> None:
         """Baseline of a conversation: pushes start after what the client already knows."""
@@ -57,6 +64,9 @@ class Link:
     def push(self, frame: str) -> bool:
         if self.close_code is not None:
             return False
+        if self.early is not None:
+            self.early.append(frame)
+            return True
         try:
             self.queue.put_nowait(frame)
         except asyncio.QueueFull:
