@@ -141,3 +141,42 @@ async def test_refusals_as_written(base: str) -> None:
     assert (await a2.post(f"/api/cs/sessions/{sid}/accept")).status_code == 409
     # The customer may open a new one now.
     assert (await customer.post("/api/cs/sessions")).status_code == 201
+
+
+async def test_transfer_while_messages_flow(base: str) -> None:
+    a1, a2 = await agent(base), await agent(base)
+    customer = await User.create(base, "flow")
+    r = await customer.post("/api/cs/sessions")
+    sid, conv = r.json()["session"], r.json()["conv"]
+    await a1.post(f"/api/cs/sessions/{sid}/accept")
+    dc, d2 = await customer.connect(), await a2.connect()
+
+    async def talk() -> list[int]:
+        return [(await dc.send_text(conv, f"line {i}"))["seq"] for i in range(60)]
+
+    talking = asyncio.create_task(talk())
+    await asyncio.sleep(0.05)
+    r = await a1.post(f"/api/cs/sessions/{sid}/transfer", {"to": a2.user_id})
+    assert r.status_code == 200
+    seqs = await talking
+    # The customer lost nothing: 60 stored messages, seqs strictly rising.
+    assert len(seqs) == 60 and seqs == sorted(set(seqs))
+    history = []
+    after = 0
+    while True:
+        await dc.send_json({"type": "sync", "conv": conv, "after": after, "limit": 200})
+        page = await dc.recv_type("history")
+        history += page["messages"]
+        if not page["more"]:
+            break
+        after = history[-1]["seq"]
+    texts = [m["body"]["text"] for m in history if m["kind"] == "chat"]
+    assert texts == [f"line {i}" for i in range(60)]
+    # The new agent saw everything from the transfer on (at the latest from its
+    # notice), in order, without a gap.
+    notice = next(m["seq"] for m in history if m["body"].get("event") == "transferred")
+    last = history[-1]["seq"]
+    got = [(await d2.recv_type("msg"))["seq"]]
+    while got[-1] < last:
+        got.append((await d2.recv_type("msg"))["seq"])
+    assert got[0] <= notice and got == list(range(got[0], last + 1))
