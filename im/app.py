@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from im import errors as E
 from im.gateway import Gateway
 from im.http_api import HttpApi, json_response
+from im.outbox import outbox_stats
 from im.services import Services
 from im.settings import ServerSettings
 
@@ -36,6 +37,22 @@ def create_app(settings: ServerSettings) -> Starlette:
         return json_response(
             {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
         )
+
+    async def metrics(request: Request) -> Response:
+        """Gauges for monitoring (loopback or an operator network only)."""
+        body: dict[str, object] = {
+            "node": settings.node_id,
+            "connections": len(gateway.connections),
+            "signed_in": len(services.hub),
+            "relay_published": services.relay.published,
+            "retransmits": services.hub.stats.resent,
+            "pushes_dropped": services.hub.stats.dropped,
+        }
+        try:
+            body.update(await outbox_stats(services.redis))
+        except Exception:
+            body["outbox_length"] = body["relay_lag_ms"] = None
+        return json_response(body)
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, E.ApiError)
@@ -65,6 +82,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             *api.routes(),
             WebSocketRoute("/ws", gateway.endpoint),
         ],

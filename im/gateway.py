@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from im import errors as E
 from im.accounts import SYSTEM_USER, token_digest
+from im.conn_events import close_reason
 from im.frames import Ack, Presence, Read, Request, Send, Sync
 from im.hub import Link
 from im.protocol import Auth, ClientProtocol, Limits, Phase
@@ -61,6 +62,7 @@ class _Connection:
         self.token = ""
         self.digest = ""
         self.role = ""
+        self.signed_in_at = 0.0
 
     def going_away(self) -> None:
         if self.link is not None:
@@ -78,6 +80,12 @@ class _Connection:
             pass
         finally:
             if self.link is not None:
+                with contextlib.suppress(Exception):
+                    await self.svc.conn_events.closed(
+                        self.link.user, self.link.device,
+                        close_reason(self.proto.close_code or self.link.close_code),
+                        int((time.time() - self.signed_in_at) * 1000),
+                    )  # fmt: skip
                 if self.svc.hub.detach(self.link):
                     with contextlib.suppress(Exception):
                         await self.svc.presence.offline(self.link.user)
@@ -165,6 +173,7 @@ class _Connection:
         ident = await self.svc.accounts.check(req.token)
         if ident is None:
             self.proto.auth_failed()
+            await self.svc.conn_events.auth_failed(req.device, "invalid_token")
             return
         self.token = req.token
         self.digest = token_digest(req.token)
@@ -190,6 +199,8 @@ class _Connection:
         if ident.role == "agent":  # an agent who signs in is available until they say not
             await self.svc.cs.set_agent_state(ident.user_id, "online")
         link.open(first)  # auth_ok, then whatever was pushed meanwhile
+        self.signed_in_at = time.time()
+        await self.svc.conn_events.opened(ident.user_id, req.device)
 
     async def _check_token(self) -> None:
         if await self.svc.accounts.check(self.token) is None:

@@ -48,8 +48,12 @@ class OutboxRelay:
         batch: int = 500,
         tick_interval_s: float = 2.0,
         lease_ms: int = 10_000,
+        hold_ms: int = 0,
     ) -> None:
         self.redis = redis
+        # Publish only entries at least this old (0 in production): a test
+        # widens the window between storing and publishing with it.
+        self.hold_ms = hold_ms
         self.bootstrap = bootstrap
         self.node_id = node_id
         self.batch = batch
@@ -125,7 +129,11 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
 
     async def _relay_once(self, producer: AIOKafkaProducer) -> int:
-        entries = await self.redis.xrange(keys.OUTBOX, count=self.batch)
+        upto = "+"
+        if self.hold_ms:
+            secs, micros = await self.redis.time()
+            upto = str(int(secs) * 1000 + int(micros) // 1000 - self.hold_ms)
+        entries = await self.redis.xrange(keys.OUTBOX, max=upto, count=self.batch)
         if not entries:
             return 0
         futures = []

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaClient
 from im import errors as E
 from im import keys
 from im.accounts import Accounts
+from im.conn_events import ConnectionEvents
 from im.content import DEFAULT_ABUSIVE, DEFAULT_SENSITIVE, SENSITIVE, ContentFilter
 from im.control import ControlConsumer
 from im.cs import CustomerService
@@ -57,6 +58,7 @@ class Services:
             self.redis, settings.login_max_per_user, settings.login_max_per_address
         )
         self.hub = Hub(settings.ack_timeout_s, settings.ack_retries)
+        self.conn_events = ConnectionEvents(self.redis, settings.node_id)
         self.presence = Presence(self.redis, settings.node_id, self.hub.users)
         self.cs = CustomerService(
             self.redis, self.messages, settings.node_id, self.push_to_user, self.publish_msg,
@@ -68,6 +70,7 @@ class Services:
             settings.kafka_bootstrap,
             settings.node_id,
             batch=settings.relay_batch,
+            hold_ms=settings.relay_hold_ms,
             tick_interval_s=settings.tick_interval_s,
         )
         self._tasks: list[asyncio.Task[None]] = []

@@ -41,6 +41,7 @@ class ServerSettings:
     abusive_words: str | None = setting("IM_ABUSIVE_WORDS", None, "word list file")
     cs_assign: str = setting("IM_CS_ASSIGN", "manual", "manual, round_robin or least_busy")
     cs_capacity: int = setting("IM_CS_AGENT_CAPACITY", 5, "open sessions per agent (auto)")
+    relay_hold_ms: int = setting("IM_RELAY_HOLD_MS", 0, "publish outbox entries this old (tests)")
     relay_batch: int = setting("IM_RELAY_BATCH", 500, "outbox entries per Kafka batch")
 
     def __post_init__(self) -> None:

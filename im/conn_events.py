@@ -1,0 +1,51 @@
+"""Connection events (`im.connection`), written to the outbox like every event."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import orjson
+import redis.asyncio as aioredis
+
+from im import errors as E
+from im import keys, topics
+
+# Close code -> the `reason` of EVENTS.md.
+_REASONS = {
+    E.CLOSE_HEARTBEAT: "heartbeat_timeout",
+    E.CLOSE_REPLACED: "replaced",
+    E.CLOSE_GOING_AWAY: "shutdown",
+}
+
+
+def close_reason(server_code: int | None) -> str:
+    """`client` when the client closed; else what the server closed it for."""
+    if server_code is None:
+        return "client"
+    return _REASONS.get(server_code, "error")
+
+
+class ConnectionEvents:
+    def __init__(self, redis: aioredis.Redis, node_id: str) -> None:
+        self.redis = redis
+        self.node_id = node_id
+
+    async def _emit(self, etype: str, key: str, **fields: object) -> None:
+        event = {"v": 1, "id": "n:" + secrets.token_hex(10), "type": etype,
+                 "ts": int(time.time() * 1000), "node": self.node_id, **fields}  # fmt: skip
+        await self.redis.xadd(
+            keys.OUTBOX, {"t": topics.CONNECTION, "k": key, "v": orjson.dumps(event)}
+        )
+
+    async def opened(self, user: str, device: str) -> None:
+        await self._emit("conn.open", user, user=user, device=device)
+
+    async def closed(self, user: str, device: str, reason: str, duration_ms: int) -> None:
+        await self._emit("conn.close", user, user=user, device=device, reason=reason,
+                         duration_ms=duration_ms)  # fmt: skip
+
+    async def auth_failed(self, device: str | None, reason: str) -> None:
+        # The token named nobody: the key is the device (or "-"), never the token.
+        await self._emit("conn.auth_failed", device or "-", user=None, device=device,
+                         reason=reason)  # fmt: skip

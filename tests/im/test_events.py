@@ -1,0 +1,159 @@
+"""Every event of EVENTS.md reaches Kafka with exactly its fields and key."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from im import topics
+from im.consumer import decode
+from stack.manager import Stack
+from tests.client import User
+from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent
+from tests.servers import server_node
+
+PORT = 28270
+ENVELOPE = {"v": int, "id": str, "type": str, "ts": int, "node": str}
+OPT = object()  # marks an optional field
+# type -> (topic, key field, {field: type or (type, OPT)})
+SCHEMA: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "chat.message": (topics.CHAT, "conv", {
+        "conv": str, "conv_kind": str, "seq": int, "sender": str, "sender_role": str,
+        "kind": str, "cmid": str, "text_len": int, "content_hash": str, "flags": list,
+        "session": (str, OPT), "agent": (str, OPT),
+    }),
+    "conn.open": (topics.CONNECTION, "user", {"user": str, "device": str}),
+    "conn.close": (topics.CONNECTION, "user", {
+        "user": str, "device": str, "reason": str, "duration_ms": int}),
+    "conn.auth_failed": (topics.CONNECTION, "device", {
+        "user": (type(None), OPT), "device": str, "reason": (str, OPT)}),
+    "cs.created": (topics.SESSION, "session", {"session": str, "conv": str, "customer": str}),
+    "cs.accepted": (topics.SESSION, "session", {
+        "session": str, "conv": str, "customer": str, "agent": str}),
+    "cs.transferred": (topics.SESSION, "session", {
+        "session": str, "conv": str, "customer": str, "agent": str, "from_agent": str,
+        "to_agent": str}),
+    "cs.closed": (topics.SESSION, "session", {
+        "session": str, "conv": str, "customer": str, "agent": (str, OPT), "reason": str}),
+}  # fmt: skip
+EVENTS_MD = Path(__file__).resolve().parents[3] / "shared" / "design" / "EVENTS.md"
+
+
+def check(event: dict[str, Any], key: bytes | None) -> None:
+    _, key_field, fields = SCHEMA[event["type"]]
+    allowed = {**ENVELOPE, **fields}
+    assert set(event) <= set(allowed), f"unknown fields {set(event) - set(allowed)}"
+    for name, spec in allowed.items():
+        typ, optional = spec if isinstance(spec, tuple) else (spec, None)
+        if name not in event:
+            assert optional is OPT, f"{event['type']} lacks {name}"
+            continue
+        assert isinstance(event[name], typ) and not isinstance(event[name], bool), (name, event)
+    expected_key = event.get(key_field) or "-"
+    assert key == str(expected_key).encode(), (event["type"], key)
+
+
+def test_the_schema_names_only_fields_of_events_md() -> None:
+    if not EVENTS_MD.exists():
+        pytest.skip("../shared/design/EVENTS.md is not beside this checkout")
+    text = EVENTS_MD.read_text()
+    for etype, (topic, _, fields) in SCHEMA.items():
+        row = next(line for line in text.splitlines()
+                   if line.startswith(f"| `{topic}`") and etype.split(".")[0] in line)  # fmt: skip
+        for name in fields:
+            assert re.search(rf"\b{name}\b", row), f"{name} of {etype} not in EVENTS.md"
+        assert etype in row or etype.split(".")[1] in row
+
+
+async def read_all(bootstrap: str, topic_names: list[str], until: float) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, isolation_level="read_committed"
+    )
+    await consumer.start()
+    records = []
+    try:
+        parts = [TopicPartition(t, p) for t in topic_names
+                 for p in (consumer.partitions_for_topic(t) or range(4))]  # fmt: skip
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        while time.monotonic() < until:
+            batch = await consumer.getmany(timeout_ms=300)
+            records += [r for recs in batch.values() for r in recs]
+            end = await consumer.end_offsets(parts)
+            positions = [await consumer.position(p) for p in parts]
+            if records and all(pos >= end[p] for pos, p in zip(positions, parts, strict=True)):
+                break
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def test_every_event_type_with_its_fields_and_key(stack: Stack) -> None:
+    env = {"IM_ADMIN_USERNAME": ADMIN, "IM_ADMIN_PASSWORD": ADMIN_PW}
+    with server_node(stack, "schema", PORT, **env):
+        base = f"http://127.0.0.1:{PORT}"
+        a1, a2 = await agent(base), await agent(base)
+        customer = await User.create(base, "evt")
+        sid = (await customer.post("/api/cs/sessions")).json()["session"]
+        await a1.post(f"/api/cs/sessions/{sid}/accept")
+        await a1.post(f"/api/cs/sessions/{sid}/transfer", {"to": a2.user_id})
+        dc = await customer.connect("evt-device")
+        conv = (await customer.get("/api/conversations")).json()[0]["conv"]
+        await dc.send_text(conv, "hello")
+        await customer.post(f"/api/cs/sessions/{sid}/close")
+        await dc.close()
+        other = await User.create(base, "grp")
+        g = await other.group("g", [])
+        do = await other.connect()
+        await do.send_text(g, "group chat")
+        await do.close()
+        bad = User(base, "x", "y")
+        bad.token = "forged"
+        with pytest.raises(AssertionError):
+            await bad.connect("bad-device")
+        await asyncio.sleep(1.0)
+
+    records = await read_all(stack.settings.kafka_bootstrap,
+                             [topics.CHAT, topics.CONNECTION, topics.SESSION],
+                             time.monotonic() + 30)  # fmt: skip
+    seen: dict[str, int] = {}
+    mine = {customer.user_id, other.user_id, sid, conv, g, "bad-device"}
+    for r in records:
+        event = decode(r.value)
+        assert event is not None
+        if event["type"] == "tick":
+            continue
+        if not mine & {str(event.get(k)) for k in ("user", "session", "conv", "device")}:
+            continue  # another test's events
+        check(event, r.key)
+        seen[event["type"]] = seen.get(event["type"], 0) + 1
+    assert set(seen) == set(SCHEMA)
+    assert seen["cs.created"] == seen["cs.closed"] == seen["cs.transferred"] == 1
+    assert seen["conn.open"] == seen["conn.close"] == 2
+
+
+async def test_ticks_reach_every_partition_while_nobody_chats(stack: Stack) -> None:
+    with server_node(stack, "ticker", PORT + 1):
+        consumer = AIOKafkaConsumer(bootstrap_servers=stack.settings.kafka_bootstrap,
+                                    group_id=None, auto_offset_reset="latest")  # fmt: skip
+        await consumer.start()
+        try:
+            parts = [TopicPartition(t, p) for t in topics.TICKED for p in range(4)]
+            consumer.assign(parts)
+            await consumer.seek_to_end(*parts)
+            ticked: set[tuple[str, int]] = set()
+            deadline = time.monotonic() + 10
+            while len(ticked) < len(parts) and time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=300)
+                for tp, recs in batch.items():
+                    if any((decode(r.value) or {}).get("type") == "tick" for r in recs):
+                        ticked.add((tp.topic, tp.partition))
+        finally:
+            await consumer.stop()
+    assert ticked == {(p.topic, p.partition) for p in parts}
