@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import subprocess
 import sys
 import uuid
 from collections.abc import Callable
@@ -138,10 +139,15 @@ def _kafka(s: StackSettings, say: Say) -> Launch:
     if not (logs / "meta.properties").exists():
         cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         say("formatting Kafka storage (first start)")
-        import subprocess
-
         fmt = subprocess.run(
-            [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster, "-c", str(props)],
+            [
+                *jvm,
+                "kafka.tools.StorageTool",
+                "format",
+                f"--cluster-id={cluster}",
+                "-c",
+                str(props),
+            ],
             capture_output=True,
             text=True,
             check=False,
