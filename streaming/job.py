@@ -28,7 +28,20 @@ def create_env(s: StreamSettings) -> TableEnvironment:
 
 
 def params(s: StreamSettings) -> dict[str, object]:
-    return {"count_window_s": s.count_window_s}
+    """Every ${name} the query files use, from the settings."""
+    return {
+        "count_window_s": s.count_window_s,
+        "reply_window_s": s.reply_window_s,
+        "reply_within_s": s.reply_within_s,
+        "session_gap_s": s.session_gap_s,
+        "flood_count": s.flood_count,
+        "flood_within_s": s.flood_within_s,
+        "repeat_count": s.repeat_count,
+        "repeat_within_s": s.repeat_within_s,
+        "abusive_count": s.abusive_count,
+        "abusive_within_s": s.abusive_within_s,
+        "mute_s": s.mute_s,
+    }
 
 
 def run(s: StreamSettings) -> None:

@@ -1,7 +1,10 @@
 """The jobs' queries: pure SQL over table names, parameterised by settings.
 
-Connector DDL lives apart (streaming.ddl), so tests run these same texts over
-tables of fixed rows and assert exact answers.
+Each file in streaming/sql/ holds zero or more `CREATE TEMPORARY VIEW ...;`
+statements followed by one final SELECT. Connector DDL lives apart
+(streaming.ddl), so tests run these same texts over tables of fixed rows and
+assert exact answers. Files are registered in QUERY_ORDER, so a later file may
+use an earlier file's views.
 """
 
 from __future__ import annotations
@@ -11,11 +14,33 @@ from string import Template
 
 SQL_DIR = Path(__file__).with_name("sql")
 
-# query name -> the sink table it feeds in the real job
-SINKS = {"message_count": "message_counts"}
+# query name -> the sink table it feeds in the real job (in registration order)
+SINKS = {
+    "message_count": "message_counts",
+    "reply_rate": "reply_rates",
+    "sessions": "conversation_sessions",
+    "close_inactive": "control",
+    "moderation": "moderation",
+    "mute": "control",
+}
+QUERY_ORDER = list(SINKS)
+
+
+def statements(name: str, **params: object) -> tuple[list[str], str]:
+    """(view statements, final SELECT) of query `name`, ${params} substituted."""
+    text = Template((SQL_DIR / f"{name}.sql").read_text()).substitute(
+        {k: str(v) for k, v in params.items()}
+    )
+    parts = [p.strip() for p in text.split(";") if _code(p)]
+    return parts[:-1], parts[-1]
+
+
+def _code(part: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in part.splitlines())
 
 
 def query(name: str, **params: object) -> str:
-    """The SELECT text of query `name` with ${params} substituted (all required)."""
-    text = (SQL_DIR / f"{name}.sql").read_text()
-    return Template(text).substitute({k: str(v) for k, v in params.items()})
+    """The final SELECT of a query that has no views of its own."""
+    views, select = statements(name, **params)
+    assert not views, f"{name} has views: use statements()"
+    return select
