@@ -24,6 +24,8 @@ SINKS = {
     "mute": "control",
 }
 QUERY_ORDER = list(SINKS)
+# The queries the job runs (all of QUERY_ORDER once each is written and tested).
+ENABLED = ["message_count"]
 
 
 def statements(name: str, **params: object) -> tuple[list[str], str]:
@@ -31,12 +33,23 @@ def statements(name: str, **params: object) -> tuple[list[str], str]:
     text = Template((SQL_DIR / f"{name}.sql").read_text()).substitute(
         {k: str(v) for k, v in params.items()}
     )
-    parts = [p.strip() for p in text.split(";") if _code(p)]
+    parts = [p.strip() for p in _strip_comments(text).split(";") if p.strip()]
     return parts[:-1], parts[-1]
 
 
-def _code(part: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("--") for line in part.splitlines())
+def _strip_comments(text: str) -> str:
+    """Drop `--` comments (outside string literals), so a ';' in one is harmless."""
+    out = []
+    for line in text.splitlines():
+        quoted = False
+        for i, ch in enumerate(line):
+            if ch == "'":
+                quoted = not quoted
+            elif ch == "-" and not quoted and line[i : i + 2] == "--":
+                line = line[:i]
+                break
+        out.append(line.rstrip())
+    return "\n".join(out)
 
 
 def query(name: str, **params: object) -> str:

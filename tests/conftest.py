@@ -41,7 +41,17 @@ def test_stack_settings() -> StackSettings:
         env["IM_CACHE_DIR"] = os.environ["IM_CACHE_DIR"]
     # The stack's own server node lets tests send bursts; the limits have
     # their own tests on nodes started with the defaults.
-    extra = (("IM_RATE_BURST", "100000"), ("IM_RATE_PER_S", "100000"))
+    extra = (
+        ("IM_RATE_BURST", "100000"),
+        ("IM_RATE_PER_S", "100000"),
+        # Short checkpoints (exactly-once rows appear when one completes),
+        # windows and gaps, so pipeline results come within seconds.
+        ("IM_STREAM_CHECKPOINT_S", "2"),
+        ("IM_SESSION_GAP_S", "4"),
+        ("IM_REPLY_WINDOW_S", "10"),
+        ("IM_REPLY_WITHIN_S", "5"),
+        ("IM_MUTE_S", "60"),
+    )
     return load(StackSettings, env, extra_env=extra)
 
 
