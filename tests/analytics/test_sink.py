@@ -99,3 +99,34 @@ def test_query_api_refuses_writes_over_http(apps: Stack) -> None:
     r = httpx.get(url, params={"sql": "SELECT 1 + 1"})
     assert r.json() == {"columns": ["plus(1, 1)"], "rows": [[2]]}
     assert httpx.get(url).status_code == 400
+
+
+async def test_every_result_topic_lands_in_its_table(sink: Sink) -> None:
+    from analytics.schema import CONVERSATION_SESSIONS, MODERATION, REPLY_RATES
+
+    for table in (REPLY_RATES, CONVERSATION_SESSIONS, MODERATION):
+        await sink.ch.command(table.ddl)
+    await sink.write([
+        (topics.REPLY_RATE, {"window_start": T0, "window_end": T0 + 300_000, "agent": "*",
+                             "waits": 4, "replied_5m": 3, "reply_rate": 0.75,
+                             "avg_reply_s": 12.5, "p90_reply_s": 30.0}),
+        (topics.REPLY_RATE, {"window_start": T0, "window_end": T0 + 300_000, "agent": "a1",
+                             "waits": 1, "replied_5m": 0, "reply_rate": 0.0}),
+        (topics.SESSIONS, {"conv": "c_1", "session": "s_1", "start": T0, "end": T0 + 5000,
+                           "messages": 5, "customer_messages": 3, "agent_messages": 1,
+                           "ended_by": "agent"}),
+        (topics.MODERATION, {"user": "u_1", "rule": "flood", "first_ts": T0,
+                             "last_ts": T0 + 9000, "count": 10, "conv": "c_2"}),
+    ])  # fmt: skip
+    _, rows = await sink.ch.query(
+        "SELECT agent, waits, replied_5m, reply_rate, avg_reply_s, p90_reply_s "
+        "FROM reply_rates FINAL ORDER BY agent"
+    )
+    assert rows == [("*", 4, 3, 0.75, 12.5, 30.0), ("a1", 1, 0, 0.0, None, None)]
+    _, rows = await sink.ch.query(
+        "SELECT session, messages, ended_by, toUnixTimestamp64Milli(end) "
+        "FROM conversation_sessions FINAL"
+    )
+    assert rows == [("s_1", 5, "agent", T0 + 5000)]
+    _, rows = await sink.ch.query("SELECT user, rule, count, conv FROM moderation FINAL")
+    assert rows == [("u_1", "flood", 10, "c_2")]
