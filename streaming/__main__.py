@@ -11,7 +11,9 @@ from streaming.settings import StreamSettings
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", force=True
+    )
     try:
         settings = load(StreamSettings)
     except ConfigError as e:

@@ -14,6 +14,12 @@ from streaming.settings import StreamSettings
 log = logging.getLogger("streaming.job")
 
 
+def say(message: str) -> None:
+    # PyFlink reconfigures logging when its gateway starts; lifecycle lines
+    # go to stdout (the job's log) directly.
+    print(f"[streaming] {message}", flush=True)
+
+
 def create_env(s: StreamSettings) -> TableEnvironment:
     t_env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     conf = t_env.get_config()
@@ -83,11 +89,11 @@ def run(s: StreamSettings) -> None:
         t_env.get_config().set("execution.state-recovery.path", resume)
         # A query added since that checkpoint starts empty; one removed is dropped.
         t_env.get_config().set("execution.state-recovery.ignore-unclaimed-state", "true")
-        log.info("resuming from %s", resume)
+        say(f"resuming from {resume}")
     result = build(t_env, s).execute()
     client = result.get_job_client()
     job_id = str(client.get_job_id()) if client is not None else "?"
-    log.info("job %s submitted", job_id)
+    say(f"job {job_id} submitted")
     if s.ready_file:
         Path(s.ready_file).write_text(job_id)
     result.wait()
