@@ -51,6 +51,8 @@ def test_stack_settings() -> StackSettings:
         ("IM_REPLY_WINDOW_S", "10"),
         ("IM_REPLY_WITHIN_S", "5"),
         ("IM_MUTE_S", "60"),
+        ("IM_ADMIN_USERNAME", "cs-admin"),  # = tests.im.cs_helpers.ADMIN
+        ("IM_ADMIN_PASSWORD", "admin password 1"),
     )
     return load(StackSettings, env, extra_env=extra)
 
