@@ -31,6 +31,9 @@ def create_env(s: StreamSettings) -> TableEnvironment:
     conf.set("execution.checkpointing.interval", f"{int(s.checkpoint_interval_s * 1000)}ms")
     conf.set("execution.checkpointing.dir", s.checkpoint_dir)
     conf.set("execution.checkpointing.mode", "EXACTLY_ONCE")
+    # Keyed state outside windows (dedup by event id, LAG per conversation)
+    # would otherwise grow forever; a day covers any duplicate or reply.
+    conf.set("table.exec.state.ttl", "1 d")
     # Keep checkpoints when the job stops, so a restarted process resumes.
     conf.set("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
     conf.set("execution.checkpointing.num-retained", "2")

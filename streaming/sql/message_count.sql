@@ -7,6 +7,6 @@ SELECT
   conv,
   COUNT(DISTINCT id) AS messages
 FROM TABLE(
-  TUMBLE(TABLE chat_events, DESCRIPTOR(event_time), INTERVAL '${count_window_s}' SECOND))
+  TUMBLE(TABLE chat_events, DESCRIPTOR(event_time), INTERVAL '${count_window_s}' SECOND(9)))
 WHERE `type` = 'chat.message'
 GROUP BY window_start, window_end, conv
