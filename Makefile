@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup run down status logs test lint clean
+.PHONY: setup run down status logs test lint bench clean
 
 setup: $(VENV)/.installed
 	@$(PY) -m stack fetch
@@ -32,10 +32,14 @@ logs:
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy im streaming analytics stack dashboards alerts
+	$(VENV)/bin/mypy im streaming analytics stack dashboards alerts bench
 
 test: setup lint
 	$(PY) -m pytest
+
+# Benchmarks (bench/README.md): on a quiet machine; results go to bench/RESULTS.md.
+bench: setup
+	$(PY) -m bench
 
 clean: down
 	rm -rf .stack .stack-test

@@ -1,0 +1,113 @@
+"""Target: the IM server, on its own stack (own folder, own ports, fresh Redis).
+
+The stack manager starts Redis, Kafka and one server node from
+bench/out/stack (wiped before every run, so Redis starts empty), on ports
+away from the developer's stack and the test stack; no streaming job and no
+analytics. The server node is restarted before each scenario (Redis and
+Kafka keep running, users and chats are reused) so its memory per
+connection is measured from a fresh process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+
+from bench.config import BenchConfig
+from bench.im_setup import ImSetup
+from bench.plan import ClientSpec, Scenario
+from bench.target import Say, Target
+from im.envconfig import ConfigError, load
+from im.settings import ServerSettings
+from stack.manager import Stack
+from stack.settings import StackSettings
+
+SERVICES = ["redis", "kafka", "server-1"]
+
+
+def stack_env(cfg: BenchConfig) -> dict[str, str]:
+    p = cfg.ports
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IM_")}
+    env.update(
+        IM_STACK_DIR=str(cfg.out_dir / "stack"),
+        IM_REDIS_PORT=str(p.redis),
+        IM_KAFKA_PORT=str(p.kafka),
+        IM_KAFKA_CONTROLLER_PORT=str(p.kafka_controller),
+        IM_HTTP_PORT=str(p.im_http),
+        IM_ANALYTICS_PORT=str(p.analytics),
+        IM_NODES="1",
+    )
+    if "IM_CACHE_DIR" in os.environ:  # where the Kafka jars already are
+        env["IM_CACHE_DIR"] = os.environ["IM_CACHE_DIR"]
+    return env
+
+
+def per_user_rate_limit() -> float | None:
+    """The server's default sustained send rate per user (IM_RATE_PER_S), if it has one."""
+    try:
+        settings = load(ServerSettings, {})
+    except ConfigError:
+        return None
+    limit = getattr(settings, "rate_per_s", None)
+    return float(limit) if isinstance(limit, int | float) else None
+
+
+class ImTarget(Target):
+    name = "im"
+    dialect = "im"
+    description = "this IM server (python -m im: Starlette/uvicorn, Redis, Kafka outbox)"
+
+    def __init__(self, cfg: BenchConfig, say: Say) -> None:
+        super().__init__()
+        self.cfg, self.say = cfg, say
+        self.settings = load(StackSettings, stack_env(cfg))
+        self.stack = Stack(self.settings, say=lambda m: say(f"[stack] {m}"))
+        base = f"http://127.0.0.1:{cfg.ports.im_http}"
+        self.setup = ImSetup(base, cfg.setup_concurrency, say)
+        limit = per_user_rate_limit()
+        top = max(cfg.rates + cfg.direct_rates)
+        if limit is not None and top > limit:
+            self.notes.append(
+                f"the IM server lets a user keep sending {limit:g} msg/s (IM_RATE_PER_S); "
+                f"at higher per-client rates (up to {top:g} here) it refuses sends with "
+                "`rate_limited`: those steps measure its rate limiter"
+            )
+
+    def start(self) -> None:
+        self.stack.down()  # leftovers of an interrupted run, if any
+        shutil.rmtree(self.settings.root, ignore_errors=True)
+        self.stack.up(SERVICES)
+
+    def prepare(self, sc: Scenario) -> list[ClientSpec]:
+        server = self.stack.services(["server-1"])
+        self.stack.down(["server-1"])
+        self.stack.start(server[0])
+        asyncio.run(self.setup.ensure_users(sc.clients))
+        specs = asyncio.run(self.setup.ensure_convs(sc))
+        note = self.setup.friends_note
+        if self.setup.friends_api:
+            note = "direct chats made through the friends API (POST /api/friends, then accept)"
+        if note and note not in self.notes:
+            self.notes.append(note)
+        return specs
+
+    def solo_users(self, n: int) -> list[tuple[str, str]]:
+        """(token, conv) for `n` users alone in a chat of their own (the artillery check)."""
+        return asyncio.run(self.setup.solo_convs(n))
+
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.cfg.ports.im_http}/ws"
+
+    def _pid(self, name: str) -> list[int]:
+        pid = self.stack.proc(name).pid()
+        return [pid] if pid else []
+
+    def server_pids(self) -> list[int]:
+        return self._pid("server-1")
+
+    def aux_pids(self) -> list[int]:
+        return self._pid("redis") + self._pid("kafka")
+
+    def stop(self) -> None:
+        self.stack.down(SERVICES)

@@ -1,0 +1,216 @@
+"""The results as Markdown: printed at the end of a run and written to bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from bench.artillery import ArtilleryResult
+from bench.config import BenchConfig
+from bench.runner import ScenarioResult, verdict_of
+from bench.stats import StepResult
+
+TARGET_RATIO = 0.8
+NOISY_CORES = 0.25  # others' CPU above this during a step: the machine was not quiet
+
+
+@dataclass
+class RunInfo:
+    command: str
+    started: str  # UTC
+    minutes: float
+    commit: str
+    machine: str
+    load_end: tuple[float, float, float]
+    versions: dict[str, str]  # target -> description
+    notes: list[str] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def _n(v: float, digits: int = 0) -> str:
+    return "–" if math.isnan(v) else f"{v:,.{digits}f}"
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def _step_row(s: StepResult, bound: float) -> list[str]:
+    errs = ", ".join(f"{k}: {v}" for k, v in sorted(s.errors.items())) or "–"
+    return [
+        s.server,
+        f"{s.rate:g}",
+        _n(s.sends_per_s),
+        _n(s.delivered_per_s),
+        s.sent.fmt(),
+        s.msg.fmt(),
+        _n(s.lag.p99, 1),
+        str(s.lost),
+        errs,
+        _n(s.server_cpu_per_1k, 3),
+        _n(s.aux_cpu_per_1k, 3) if s.server == "im" else "–",
+        _n(s.cpu.client_s / s.cpu.wall_s, 2),
+        _n(s.cpu.others_cores, 2),
+        "yes" if s.within(bound) else f"**no**{verdict_of(s, bound)[4:]}",
+    ]
+
+
+STEP_HEAD = [
+    "server",
+    "rate/client (msg/s)",
+    "sends/s",
+    "delivered/s",
+    "send→sent p50/p99/p99.9 ms",
+    "send→msg p50/p99/p99.9 ms",
+    "send lag p99 ms",
+    "lost",
+    "errors",
+    "server CPU s/1k del",
+    "Redis+Kafka CPU s/1k del",
+    "client cores",
+    "others' cores",
+    "within bound",
+]
+
+
+def _summary(cfg: BenchConfig, results: list[ScenarioResult]) -> list[str]:
+    bound = cfg.p99_bound_ms
+    titles: dict[str, dict[str, ScenarioResult]] = {}
+    for r in results:
+        titles.setdefault(r.scenario.title, {})[r.target] = r
+    rows = []
+    for title, by in titles.items():
+        best = {t: by[t].best(bound) if t in by else None for t in ("im", "bare", "centrifugo")}
+        rate = {t: (b.delivered_per_s if b else float("nan")) for t, b in best.items()}
+        # Within the bound even at the last swept rate: the capacity is higher than shown.
+        more = {t: t in by and by[t].saturated_at_top(bound) for t in best}
+        ratio = rate["im"] / rate["bare"] if rate["bare"] > 0 else float("nan")
+        verdict = "–" if math.isnan(ratio) else ("met" if ratio >= TARGET_RATIO else "**not met**")
+        if more["bare"] and verdict != "–":
+            verdict += " (bare not saturated)"
+        peer = "–"
+        if not math.isnan(rate["im"]) and not math.isnan(rate["centrifugo"]):
+            rel = rate["im"] / rate["centrifugo"]
+            peer = "ahead" if rel > 1.02 else ("even" if rel >= 0.98 else "**behind**")
+        cells = [
+            ("≥ " if more[t] else "") + _n(rate[t]) if t in by else "not run"
+            for t in ("im", "bare", "centrifugo")
+        ]
+        rows.append([title, *cells, _n(ratio, 2), verdict, peer])
+    head = ["scenario", "im", "bare", "centrifugo", "im / bare", "≥ 0.8 × bare", "im vs peer"]
+    note = (
+        "`≥`: still within the bound at the highest swept rate (the capacity is higher; "
+        "sweep further with `--rate`/`--direct-rate` to find it). `–`: no rate was within. "
+        "`even`: within 2 % of each other (typically both carried the whole offered load)."
+    )
+    return [*_table(head, rows), "", note]
+
+
+def _scenario(cfg: BenchConfig, title: str, results: list[ScenarioResult]) -> list[str]:
+    out = [f"### {title}", ""]
+    conn_rows = [
+        [
+            r.target,
+            f"{r.connect.ok}/{r.connect.ok + r.connect.failed}",
+            f"{r.connect.seconds:.1f}",
+            _n(r.rss_per_conn / 1024, 1),
+            r.stopped_early
+            or ("every rate within the bound" if r.saturated_at_top(cfg.p99_bound_ms) else "–"),
+        ]
+        for r in results
+    ]
+    head = ["server", "connected", "connect s", "server RSS KiB/conn", "sweep"]
+    out += [*_table(head, conn_rows), ""]
+    steps = [_step_row(s, cfg.p99_bound_ms) for r in results for s in r.steps]
+    out += _table(STEP_HEAD, steps) if steps else ["(no step ran)"]
+    failures = [f"- {r.target}: {dict(r.connect.errors)}" for r in results if r.connect.failed]
+    if failures:
+        out += ["", "Connection failures:", *failures]
+    return [*out, ""]
+
+
+def _artillery(art: ArtilleryResult | None) -> list[str]:
+    out = ["## Cross-check: artillery against the IM server", ""]
+    if art is None:
+        return [*out, "Not run (--no-artillery, or the IM server was not part of this run).", ""]
+    if not art.ok:
+        return [*out, f"Could not run: `{art.detail}`", ""]
+    out += [
+        f"{art.vusers} virtual users × {art.loops} messages each, closed loop (each waits for "
+        f"its answer), each alone in its own conversation; {art.detail}.",
+        "",
+    ]
+    rows = []
+    for metric, s in art.summaries.items():
+        cells = [_n(float(s.get(k, float("nan"))), 1) for k in ("p50", "p99", "p999", "max")]
+        rows.append([metric, str(int(s.get("count", 0))), *cells])
+    out += _table(["artillery histogram", "count", "p50 ms", "p99 ms", "p99.9 ms", "max ms"], rows)
+    errors = {
+        k: v
+        for k, v in art.counters.items()
+        if k.startswith(("errors.", "im.error", "im.timeouts"))
+    }
+    vusers = {k: v for k, v in art.counters.items() if k.startswith("vusers.")}
+    return [*out, "", f"artillery counters: {vusers}; errors: {errors or 'none'}", ""]
+
+
+def _noise(results: list[ScenarioResult]) -> list[str]:
+    steps = [s for r in results for s in r.steps]
+    noisy = [s for s in steps if s.cpu.others_cores > NOISY_CORES]
+    if not noisy:
+        return []
+    worst = max(s.cpu.others_cores for s in noisy)
+    return [
+        f"- **Disturbed**: other processes used more than {NOISY_CORES} cores during "
+        f"{len(noisy)} of {len(steps)} steps (up to {worst:.2f} of the machine's cores; "
+        "column `others' cores`): those rows measure a shared machine, not the servers "
+        "alone; rerun on a quiet machine"
+    ]
+
+
+def render(
+    cfg: BenchConfig, info: RunInfo, results: list[ScenarioResult], art: ArtilleryResult | None
+) -> str:
+    out = ["# Benchmark results", ""]
+    if not cfg.full_run:
+        out += [
+            "> **SMOKE RUN — not the benchmark.** Few clients and/or short steps, to show the "
+            "harness works; the numbers say little about capacity. The benchmark is "
+            "`make bench` (`.venv/bin/python -m bench`, defaults) on a quiet machine.",
+            "",
+        ]
+    if info.interrupted:
+        out += ["> **Interrupted** before the end: partial results.", ""]
+    la = " ".join(f"{x:.2f}" for x in info.load_end)
+    out += [
+        f"- Command: `{info.command}`",
+        f"- Run: {info.started} UTC, {info.minutes:.1f} min, commit {info.commit}",
+        f"- Machine: {info.machine}; loadavg {la} (at end)",
+        f"- Load client: {cfg.workers} worker processes (asyncio + `websockets`, open loop) on "
+        "the same machine as the server under test, sharing its cores",
+        f"- Steps: {cfg.warmup_s:g} s warm-up + {cfg.duration_s:g} s measured + "
+        f"{cfg.grace_s:g} s grace per rate; message text {cfg.text_size} chars; "
+        f"bound: delivery (and sent) p99 ≤ {cfg.p99_bound_ms:g} ms, nothing lost, no error",
+    ]
+    out += [f"- `{name}`: {desc}" for name, desc in info.versions.items()]
+    out += [f"- Note: {n}" for n in info.notes]
+    out += _noise(results)
+    out += [
+        "",
+        f"## Summary: delivered msgs/s at the best rate within the bound "
+        f"(p99 ≤ {cfg.p99_bound_ms:g} ms)",
+        "",
+        *_summary(cfg, results),
+        "",
+        "## Scenarios",
+        "",
+    ]
+    titles: dict[str, list[ScenarioResult]] = {}
+    for r in results:
+        titles.setdefault(r.scenario.title, []).append(r)
+    for title, rs in titles.items():
+        out += _scenario(cfg, title, rs)
+    out += _artillery(art)
+    return "\n".join(out)
