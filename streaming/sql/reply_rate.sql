@@ -1,24 +1,25 @@
--- 5-minute reply rate of customer-service conversations (EVENTS.md: Wait,
--- 5-minute reply rate), per agent assigned at the start of the wait and for
--- '*' (all agents), per tumbling window of the waits' start times.
+CREATE TEMPORARY VIEW rr_steps AS
+-- 5-minute reply rate (EVENTS.md: Wait, 5-minute reply rate): per tumbling
+-- window of wait start times, per agent assigned at the start ('unassigned'
+-- if none) and for '*' (all agents). Comments sit inside the statements: a
+-- view statement begins with CREATE TEMPORARY VIEW <name>.
 --
 -- Relevant messages: chat messages of cs conversations from the customer
--- (sender_role 'user') or from a human agent (sender_role 'agent').
+-- (sender_role 'user') or a human agent (sender_role 'agent'). Bots, the
+-- system and event/system kinds neither start nor end a wait.
 --
--- Step 1, rr_steps: the relevant messages of one conversation collapsed per
--- millisecond (a 1 ms tumbling window per conversation). This does two jobs.
--- (a) Duplicate events (same id, same ts) fall into the same step, and every
--- aggregate of a step ignores repeats, so duplicates change nothing.
--- (b) LAG below then sees one row per conversation and ms. Flink runs LAG
--- over a RANGE frame: rows with the same time are peers and all get the same
--- LAG value, which would hide a wait started by a customer message that
--- shares its ms with another relevant message.
--- Within one ms the agent messages come first: an agent message ends a wait
--- that started before that ms (never one starting in the same ms, replies
--- count strictly after the start), then a customer message starts a wait if
--- none is open. The wait's agent is the smallest non-null `agent` field of
--- the step's customer messages (one message in practice).
-CREATE TEMPORARY VIEW rr_steps AS
+-- Step 1: the relevant messages of a conversation collapsed per millisecond
+-- (a 1 ms tumbling window per conversation), for two reasons.
+-- (a) A duplicate event (same id, same ts) lands in the same step and every
+-- aggregate here ignores repeats, so duplicates change nothing.
+-- (b) The LAG below must see one row per conversation and ms. Flink computes
+-- LAG over a RANGE frame, so rows with the same time are peers and all get
+-- the LAG of the last peer, which would hide the wait started by a customer
+-- message sharing its ms with another relevant message of the conversation.
+-- Within one ms, agent messages count first: they end a wait started before
+-- that ms (a reply counts strictly after the start), then a customer message
+-- starts a wait if none is open. The wait's agent is the smallest non-null
+-- `agent` of the step's customer messages (there is one in practice).
 SELECT
   conv,
   MIN(ts) AS ms,
@@ -34,11 +35,11 @@ WHERE `type` = 'chat.message'
   AND sender_role IN ('user', 'agent')
 GROUP BY window_start, window_end, window_time, conv;
 
--- Step 2: after any step the customer is waiting exactly when the step has a
--- customer message. So a step starts a wait when it has a customer message
--- and the previous step had none (or there is none) or this step has an
--- agent message (which ended the wait open before it).
 CREATE TEMPORARY VIEW rr_flagged AS
+-- Step 2: after a step the customer is waiting exactly when the step has a
+-- customer message. So a step starts a wait when it has a customer message
+-- and either the step before had none (or there is none) or the step has an
+-- agent message, which ended the wait open before it.
 SELECT
   conv,
   ms,
@@ -63,12 +64,12 @@ SELECT conv, ms AS reply_ms, step_time AS reply_time
 FROM rr_flagged
 WHERE has_agent;
 
--- Step 3: every agent message of the conversation within (start, start +
--- reply_within_s] answers the wait, the first one ends it. A wait without one
--- comes out once with reply_ms NULL when event time passes start + within.
--- Written as N * INTERVAL '1' SECOND: INTERVAL 'N' SECOND is SECOND(2), at
--- most 99, and a wider SECOND(p) fails in the join's code generation.
 CREATE TEMPORARY VIEW rr_answers AS
+-- Step 3: the agent messages of the conversation in (start, start +
+-- reply_within_s] answer the wait, the first of them ends it. A wait with
+-- none comes out once, reply_ms NULL, when event time passes start + within.
+-- The bound is N * INTERVAL '1' SECOND: a literal INTERVAL 'N' SECOND is
+-- SECOND(2) (at most 99) and a wider SECOND(p) fails in the join.
 SELECT w.conv, w.start_ms, w.start_time, w.agent, r.reply_ms
 FROM rr_waits AS w
 LEFT JOIN rr_agent_steps AS r
@@ -76,8 +77,10 @@ LEFT JOIN rr_agent_steps AS r
   AND r.reply_time > w.start_time
   AND r.reply_time <= w.start_time + ${reply_within_s} * INTERVAL '1' SECOND;
 
--- Step 4: one row per wait (the first answer), in the window of its start.
 CREATE TEMPORARY VIEW rr_per_wait AS
+-- Step 4: one row per wait, its first answer, in the window of its start.
+-- The interval join holds its output watermark back by the join bound, so
+-- its rows are never late here.
 SELECT
   window_time AS wait_window_time,
   agent,
@@ -88,8 +91,8 @@ FROM TABLE(
   TUMBLE(TABLE rr_answers, DESCRIPTOR(start_time), INTERVAL '${reply_window_s}' SECOND(6)))
 GROUP BY window_start, window_end, window_time, agent, conv, start_ms;
 
--- Step 5: per agent and for '*', cascading on the first level's window time
--- (same window length, so the same windows).
+-- Step 5: per agent and for '*', a window of the same length over the first
+-- level's window time, so the same windows. Answered = reply_ms not NULL.
 SELECT
   EXTRACT(EPOCH FROM window_start) * 1000 AS window_start,
   EXTRACT(EPOCH FROM window_end) * 1000 AS window_end,
