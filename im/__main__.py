@@ -24,7 +24,7 @@ class _Server(uvicorn.Server):
     async def shutdown(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
         gateway = _find_gateway(self.config.loaded_app)
         if gateway is not None:
-            await gateway.going_away(timeout_s=5.0)
+            await gateway.going_away(timeout_s=3.0)
         await super().shutdown(sockets)
 
 
@@ -56,7 +56,7 @@ def main() -> int:
         ws_ping_interval=None,  # the protocol has its own heartbeat
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=5,  # with going_away: stopped well within 10 s
         log_level="info",
         access_log=False,
         server_header=False,
