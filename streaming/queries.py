@@ -25,7 +25,7 @@ SINKS = {
 }
 QUERY_ORDER = list(SINKS)
 # The queries the job runs (all of QUERY_ORDER once each is written and tested).
-ENABLED = ["message_count", "sessions", "close_inactive", "moderation", "mute"]
+ENABLED = QUERY_ORDER
 
 
 def statements(name: str, **params: object) -> tuple[list[str], str]:
