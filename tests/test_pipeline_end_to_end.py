@@ -1,0 +1,102 @@
+"""The pipeline acting back on the chat, end to end on the real stack: real
+clients chat through the server; the PyFlink job sees it through Kafka; the
+server obeys what the job decides; results land in ClickHouse."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from im import topics
+from stack.manager import Stack
+from tests.client import User
+from tests.im.cs_helpers import agent, events_of
+
+
+async def _until(check, timeout: float = 60):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        assert time.monotonic() < deadline, "not within the time limit"
+        await asyncio.sleep(0.3)
+
+
+async def test_a_spammer_is_muted_within_seconds(apps: Stack) -> None:
+    base = f"http://127.0.0.1:{apps.settings.http_port}"
+    spammer, witness = await User.create(base, "spam"), await User.create(base, "wit")
+    conv = await spammer.group("spam", [witness])
+    d = await spammer.connect()
+    for i in range(10):  # the flood rule: 10 messages within 10 s
+        await d.send_text(conv, f"buy cheap stuff #{i}")
+    crossed = time.monotonic()
+
+    async def muted() -> dict[str, object] | None:
+        await d.send_json({"type": "send", "cmid": f"probe-{time.monotonic()}", "conv": conv,
+                           "body": {"text": "still here"}})  # fmt: skip
+        for _ in range(2):
+            frame = await d.recv(timeout=5)
+            if frame["type"] == "error" and frame["code"] == "muted":
+                return frame
+            if frame["type"] == "sent":
+                return None
+        return None
+
+    frame = await _until(muted, 60)
+    took = time.monotonic() - crossed
+    assert int(frame["until"]) > time.time() * 1000  # type: ignore[call-overload]
+    assert took < 30, f"muted only after {took:.1f}s"
+    hits = await events_of(apps.settings.kafka_bootstrap, topics.MODERATION,
+                           {"user": spammer.user_id}, 1)  # fmt: skip
+    assert hits[0]["rule"] == "flood" and hits[0]["count"] == 10
+
+
+async def test_an_idle_session_is_closed_with_its_event_message(apps: Stack) -> None:
+    base = f"http://127.0.0.1:{apps.settings.http_port}"
+    customer = await User.create(base, "idle")
+    r = await customer.post("/api/cs/sessions", {"topic": "slow day"})
+    sid, conv = r.json()["session"], r.json()["conv"]
+    d = await customer.connect()
+    await d.send_text(conv, "hello? anyone?")
+
+    async def closed() -> dict[str, object] | None:
+        r = await customer.get(f"/api/conversations/{conv}/messages")
+        for m in r.json()["messages"]:
+            if m["kind"] == "event" and m["body"].get("event") == "closed":
+                return m  # type: ignore[no-any-return]
+        return None
+
+    notice = await _until(closed, 60)  # gap 4 s in the test stack
+    assert notice["body"] == {"text": "session closed", "event": "closed", "session": sid,
+                              "reason": "inactivity"}  # fmt: skip
+    rows = await events_of(apps.settings.kafka_bootstrap, topics.SESSIONS, {"conv": conv}, 1)
+    assert rows[0]["session"] == sid and rows[0]["customer_messages"] == 1
+
+
+async def test_reply_rate_rows_reach_the_topic_and_clickhouse(apps: Stack) -> None:
+    base = f"http://127.0.0.1:{apps.settings.http_port}"
+    a = await agent(base)  # the test stack's node has the cs-admin account
+    customer = await User.create(base, "rr")
+    sid = (await customer.post("/api/cs/sessions")).json()["session"]
+    await a.post(f"/api/cs/sessions/{sid}/accept")
+    conv = (await customer.get("/api/conversations")).json()[0]["conv"]
+    dc, da = await customer.connect(), await a.connect()
+    await dc.send_text(conv, "I need help")
+    await asyncio.sleep(1.0)
+    await da.send_text(conv, "here to help")  # answered within 5 s
+    rows = await events_of(apps.settings.kafka_bootstrap, topics.REPLY_RATE,
+                           {"agent": a.user_id}, 1, timeout=90)  # fmt: skip
+    assert rows and rows[0]["waits"] == 1 and rows[0]["replied_5m"] == 1
+    assert rows[0]["reply_rate"] == 1.0 and 0.9 < rows[0]["avg_reply_s"] < 3.0
+
+    async def in_clickhouse() -> bool:
+        sql = f"SELECT sum(waits) FROM reply_rates FINAL WHERE agent = '{a.user_id}'"
+        async with httpx.AsyncClient() as http:
+            r = await http.get(f"http://127.0.0.1:{apps.settings.analytics_port}/query",
+                               params={"sql": sql})  # fmt: skip
+        return r.status_code == 200 and r.json()["rows"][0][0] == 1
+
+    await _until(in_clickhouse, 30)
