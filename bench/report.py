@@ -9,6 +9,7 @@ from bench.artillery import ArtilleryResult
 from bench.config import BenchConfig
 from bench.runner import ScenarioResult, verdict_of
 from bench.stats import StepResult
+from bench.stream.block import extract_from as extract_streaming_block
 
 TARGET_RATIO = 0.8
 NOISY_CORES = 0.25  # others' CPU above this during a step: the machine was not quiet
@@ -213,4 +214,8 @@ def render(
     for title, rs in titles.items():
         out += _scenario(cfg, title, rs)
     out += _artillery(art)
+    # The block `python -m bench.stream` keeps in the same file: carried over as it is.
+    streaming = extract_streaming_block(cfg.results)
+    if streaming is not None:
+        out += ["", streaming]
     return "\n".join(out)
