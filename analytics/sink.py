@@ -3,38 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
 from analytics.clickhouse import ClickHouse
 from analytics.schema import BY_TOPIC, TABLES
 from analytics.settings import AnalyticsSettings
+from im.background import Background
 from im.consumer import EventConsumer
 
 log = logging.getLogger("analytics.sink")
 
 
-class Sink:
+class Sink(Background):
+    task_name = "analytics-sink"
+
     def __init__(self, settings: AnalyticsSettings, ch: ClickHouse) -> None:
         self.settings = settings
         self.ch = ch
         self.inserted: dict[str, int] = {t.name: 0 for t in TABLES}
         self.bad_rows = 0
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         for table in TABLES:
             await self.ch.command(table.ddl)
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="analytics-sink")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await super().start()
 
     async def _run(self) -> None:
         while True:

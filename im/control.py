@@ -8,7 +8,6 @@ a command handled twice after a rebalance changes nothing the second time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from im import keys, topics
+from im.background import Background
 from im.consumer import EventConsumer
 from im.cs import CustomerService
 
@@ -23,22 +23,12 @@ log = logging.getLogger("im.control")
 GROUP = "im-server-control"
 
 
-class ControlConsumer:
+class ControlConsumer(Background):
+    task_name = "control"
+
     def __init__(self, bootstrap: str, redis: aioredis.Redis, cs: CustomerService) -> None:
         self.bootstrap, self.redis, self.cs = bootstrap, redis, cs
         self.handled = 0
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="control")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _run(self) -> None:
         while True:

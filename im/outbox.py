@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from im import keys, topics
+from im.background import Background
 
 log = logging.getLogger("im.outbox")
 
@@ -39,7 +40,9 @@ return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
 """
 
 
-class OutboxRelay:
+class OutboxRelay(Background):
+    task_name = "outbox-relay"
+
     def __init__(
         self,
         redis: aioredis.Redis,
@@ -61,28 +64,12 @@ class OutboxRelay:
         self.lease_ms = lease_ms
         self._renew = redis.register_script(_RENEW)
         self._producer: AIOKafkaProducer | None = None
-        self._task: asyncio.Task[None] | None = None
         self._last_tick = 0.0
         self.published = 0
 
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="outbox-relay")
-
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await super().stop()
         await self._close_producer()
-
-    async def __aenter__(self) -> OutboxRelay:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def _close_producer(self) -> None:
         producer, self._producer = self._producer, None

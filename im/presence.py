@@ -10,18 +10,20 @@ compares expiries with Redis' clock, so node clocks do not matter).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
 from im import keys
+from im.background import Background
 
 log = logging.getLogger("im.presence")
 
 
-class Presence:
+class Presence(Background):
+    task_name = "presence"
+
     def __init__(
         self,
         redis: aioredis.Redis,
@@ -33,7 +35,6 @@ class Presence:
         self.node_id = node_id
         self.online_users = online_users
         self.ttl_ms = int(ttl_s * 1000)
-        self._task: asyncio.Task[None] | None = None
 
     async def _expiry(self) -> int:
         secs, micros = await self.redis.time()
@@ -66,17 +67,6 @@ class Presence:
                     p.hset(keys.presence(u), self.node_id, exp)
                     p.pexpire(keys.presence(u), self.ttl_ms)
                 await p.execute()
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="presence")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _run(self) -> None:
         while True:

@@ -1,0 +1,1 @@
+"""`python -m bench.stream`: throughput and freshness of the streaming job (README.md here)."""

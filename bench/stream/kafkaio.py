@@ -1,0 +1,134 @@
+"""The benchmark's own Kafka (stack manager, own folder and ports) and small client helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from bench.stream.config import StreamBenchConfig
+from im.envconfig import load
+from stack.manager import Stack
+from stack.procs import Proc
+from stack.settings import StackSettings
+
+Say = Callable[[str], None]
+JOB = "stream-job"  # the job's Proc name (pid file and log under the stack folder)
+
+
+def stack_settings(cfg: StreamBenchConfig) -> StackSettings:
+    p = cfg.ports
+    env = {
+        "IM_STACK_DIR": str(cfg.out_dir / "stack"),
+        "IM_KAFKA_PORT": str(p.kafka),
+        "IM_KAFKA_CONTROLLER_PORT": str(p.kafka_controller),
+        "IM_KAFKA_PARTITIONS": str(cfg.partitions),
+        "IM_REDIS_PORT": str(p.redis),
+        "IM_HTTP_PORT": str(p.http),
+        "IM_ANALYTICS_PORT": str(p.analytics),
+        "IM_STREAM_LATENESS_S": str(cfg.lateness_s),
+    }
+    if "IM_CACHE_DIR" in os.environ:  # where the Kafka and Flink jars already are
+        env["IM_CACHE_DIR"] = os.environ["IM_CACHE_DIR"]
+    return load(StackSettings, env)
+
+
+def stop_all(st: Stack) -> None:
+    """Stop the job and Kafka of this folder (also leftovers of a killed earlier run)."""
+    Proc(JOB, st.settings.run, st.settings.logs).stop()
+    st.down(["kafka"])
+
+
+def fresh_kafka(cfg: StreamBenchConfig, say: Say) -> Stack:
+    """Kafka from an empty folder, every topic of im.topics created (partitions as the stack)."""
+    st = Stack(stack_settings(cfg), say=lambda m: say(f"stack: {m}"))
+    stop_all(st)
+    shutil.rmtree(st.settings.root, ignore_errors=True)
+    st.up(["kafka"])
+    return st
+
+
+def producer(bootstrap: str, **kw: Any) -> AIOKafkaProducer:
+    # Batches of up to 512 KiB (the broker takes 1 MiB per batch); acks=1 like a busy relay.
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, max_batch_size=512 * 1024,
+                            linger_ms=5, acks=1, request_timeout_ms=30000, **kw)  # fmt: skip
+
+
+class Batcher:
+    """Records into one topic, one open batch per partition, a bounded number in flight."""
+
+    def __init__(self, prod: AIOKafkaProducer, topic: str, partitions: int, in_flight: int = 32):
+        self.prod, self.topic = prod, topic
+        self.open = {p: prod.create_batch() for p in range(partitions)}
+        self.pending: deque[asyncio.Future[Any]] = deque()
+        self.in_flight = in_flight
+        self.records = 0
+
+    async def add(self, partition: int, key: bytes | None, value: bytes) -> None:
+        if self.open[partition].append(key=key, value=value, timestamp=None) is None:
+            await self.send(partition)
+            if self.open[partition].append(key=key, value=value, timestamp=None) is None:
+                raise ValueError(f"record of {len(value)} bytes does not fit in a batch")
+        self.records += 1
+
+    async def send(self, partition: int) -> None:
+        batch = self.open[partition]
+        if batch.record_count() == 0:
+            return
+        self.open[partition] = self.prod.create_batch()
+        self.pending.append(await self.prod.send_batch(batch, self.topic, partition=partition))
+        while len(self.pending) > self.in_flight:
+            await self.pending.popleft()
+        while self.pending and self.pending[0].done():
+            self.pending.popleft().result()
+
+    async def send_all(self) -> None:
+        for p in self.open:
+            await self.send(p)
+
+    async def flush(self) -> None:
+        await self.send_all()
+        while self.pending:
+            await self.pending.popleft()
+
+
+async def end_offsets(bootstrap: str, topic: str, partitions: int) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        ends = await consumer.end_offsets(tps)
+        return {tp.partition: int(off) for tp, off in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+class GroupOffsets:
+    """Committed offsets of a consumer group (the job commits when a checkpoint completes)."""
+
+    def __init__(self, bootstrap: str, group: str, topic: str, partitions: int) -> None:
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        self.group, self.topic = group, topic
+        self.tps = [TopicPartition(topic, p) for p in range(partitions)]
+
+    async def __aenter__(self) -> GroupOffsets:
+        await self.admin.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.admin.close()
+
+    async def committed(self) -> dict[int, int]:
+        got = await self.admin.list_consumer_group_offsets(self.group, partitions=self.tps)
+        return {tp.partition: max(0, int(m.offset)) for tp, m in got.items() if m is not None}
+
+
+def behind(ends: dict[int, int], committed: dict[int, int]) -> int:
+    """Records of `ends` not yet committed."""
+    return sum(max(0, end - committed.get(p, 0)) for p, end in ends.items())
