@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup run down status logs test lint bench clean
+.PHONY: setup run down status logs test lint bench bench-stream clean
 
 setup: $(VENV)/.installed
 	@$(PY) -m stack fetch
@@ -40,6 +40,9 @@ test: setup lint
 # Benchmarks (bench/README.md): on a quiet machine; results go to bench/RESULTS.md.
 bench: setup
 	$(PY) -m bench
+
+bench-stream: setup
+	$(PY) -m bench.stream
 
 clean: down
 	rm -rf .stack .stack-test

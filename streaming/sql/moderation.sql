@@ -17,12 +17,15 @@
 --   `count` is N. AFTER MATCH SKIP PAST LAST ROW: the next detection of the
 --   same rule needs N fresh messages (each detection mutes the sender anyway).
 -- * conv is the conversation of the last message of the match.
+-- * Only users (role 'user') are moderated: agents and bots repeat canned
+--   replies by design, and muting staff would stop customer service.
 CREATE TEMPORARY VIEW moderation_messages AS
 SELECT id, ts, conv, sender, content_hash, flags, event_time
 FROM (
   SELECT *, ROW_NUMBER() OVER (PARTITION BY id ORDER BY event_time ASC) AS rn
   FROM chat_events
   WHERE `type` = 'chat.message' AND kind = 'chat' AND sender IS NOT NULL
+    AND sender_role = 'user' 
 )
 WHERE rn = 1;
 

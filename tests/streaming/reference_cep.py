@@ -151,7 +151,10 @@ def moderation(
     msgs = [
         e
         for e in unique(events)
-        if e.get("type") == "chat.message" and e.get("kind") == "chat" and e.get("sender")
+        if e.get("type") == "chat.message"
+        and e.get("kind") == "chat"
+        and e.get("sender")
+        and e.get("sender_role") == "user"  # staff repeat canned replies by design
     ]
     hashed = [m for m in msgs if m.get("content_hash") is not None]
     abusive = [m for m in msgs if "abusive" in (m.get("flags") or [])]
