@@ -128,9 +128,6 @@ class Messages:
             raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
         return ReadState(conv, int(res[0]), int(res[1]), int(res[2]))
 
-    async def is_member(self, conv: str, uid: str) -> bool:
-        return bool(await self.redis.sismember(keys.members(conv), uid))
-
     async def readable_upto(self, conv: str, uid: str) -> int | None:
         """How far `uid` may read `conv`: None for all (a member), else the last
         seq a former member saw (a transferred agent); forbidden otherwise."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -10,8 +9,6 @@ from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
 
 from streaming import ddl, queries
 from streaming.settings import StreamSettings
-
-log = logging.getLogger("streaming.job")
 
 
 def say(message: str) -> None:

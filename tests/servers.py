@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from stack import probes
@@ -15,9 +15,17 @@ from stack.services import base_env
 
 @contextmanager
 def server_node(
-    stack: Stack, name: str, port: int, ready_path: str = "/readyz", **env: str
+    stack: Stack,
+    name: str,
+    port: int,
+    ready_path: str = "/readyz",
+    probe: Callable[[], str | None] | None = None,
+    **env: str,
 ) -> Iterator[Proc]:
-    """A `python -m im` node on `port`, stopped (SIGTERM) when the block ends."""
+    """A `python -m im` node on `port`, stopped (SIGTERM) when the block ends.
+
+    `probe` (None when ready, else why not) replaces the plain-HTTP readiness
+    probe, e.g. for a node serving HTTPS."""
     s = stack.settings
     environ = base_env(s)
     environ.update(IM_NODE_ID=name, IM_HTTP_PORT=str(port), **env)
@@ -26,7 +34,7 @@ def server_node(
     proc.start([sys.executable, "-m", "im"], environ)
     deadline = time.monotonic() + 30
     url = f"http://127.0.0.1:{port}{ready_path}"
-    while (why := probes.http_ready(url)) is not None:
+    while (why := (probe or (lambda: probes.http_ready(url)))()) is not None:
         if not proc.running():
             raise ProcessFailed(name, f"exited\n{proc.tail()}", proc.log)
         if time.monotonic() > deadline:

@@ -14,10 +14,8 @@ import re
 import secrets
 import ssl
 import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +29,6 @@ import websockets
 
 from im.content import DEFAULT_ABUSIVE, load_words
 from stack.manager import Stack
-from stack.procs import Proc, ProcessFailed
-from stack.services import base_env
 from tests.client import User
 from tests.servers import server_node
 
@@ -868,45 +864,24 @@ def make_cert(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-@contextmanager
-def tls_server_node(
-    stack: Stack, name: str, port: int, cert: Path, key: Path, ctx: ssl.SSLContext
-) -> Iterator[Proc]:
-    """Like tests.servers.server_node, probing readiness over HTTPS."""
-    s = stack.settings
-    environ = base_env(s)
-    environ.update(
-        IM_NODE_ID=name, IM_HTTP_PORT=str(port), IM_TLS_CERT=str(cert), IM_TLS_KEY=str(key)
-    )
-    proc = Proc(f"test-{name}", s.run, s.logs)
-    proc.stop()
-    proc.start([sys.executable, "-m", "im"], environ)
-    deadline = time.monotonic() + 30
-    url = f"https://127.0.0.1:{port}/readyz"
-    while True:
+def https_probe(port: int, ctx: ssl.SSLContext) -> Callable[[], str | None]:
+    def probe() -> str | None:
+        url = f"https://127.0.0.1:{port}/readyz"
         try:
             r = httpx.get(url, verify=ctx, timeout=2)
-            if r.status_code == 200:
-                break
-            why = f"{url} -> {r.status_code}"
         except httpx.HTTPError as e:
-            why = f"{url}: {e!r}"
-        if not proc.running():
-            raise ProcessFailed(name, f"exited\n{proc.tail()}", proc.log)
-        if time.monotonic() > deadline:
-            raise ProcessFailed(name, f"not ready: {why}", proc.log)
-        time.sleep(0.1)
-    try:
-        yield proc
-    finally:
-        proc.stop()
+            return f"{url}: {e!r}"
+        return None if r.status_code == 200 else f"{url} -> {r.status_code}"
+
+    return probe
 
 
 @pytest.fixture(scope="module")
 def tls(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsNode]:
     cert, key = make_cert(tmp_path_factory.mktemp("tls"))
     ctx = ssl.create_default_context(cafile=str(cert))
-    with tls_server_node(stack, "gw-tls", PORT_TLS, cert, key, ctx):
+    with server_node(stack, "gw-tls", PORT_TLS, probe=https_probe(PORT_TLS, ctx),
+                     IM_TLS_CERT=str(cert), IM_TLS_KEY=str(key)):  # fmt: skip
         yield TlsNode(f"https://127.0.0.1:{PORT_TLS}", ctx)
 
 
