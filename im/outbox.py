@@ -38,6 +38,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
 """
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
 class OutboxRelay(Background):
@@ -63,13 +69,31 @@ class OutboxRelay(Background):
         self.tick_interval_s = tick_interval_s
         self.lease_ms = lease_ms
         self._renew = redis.register_script(_RENEW)
+        self._release = redis.register_script(_RELEASE)
         self._producer: AIOKafkaProducer | None = None
         self._last_tick = 0.0
         self.published = 0
 
     async def stop(self) -> None:
+        """Stop relaying; a lease holder first drains what is waiting and hands the lease back.
+
+        Without the hand-over the outbox would wait for the lease to expire
+        (or forever, if this was the last node) before another node relays.
+        """
+        running = self._task is not None
         await super().stop()
+        if running:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._drain_and_release(), 10)
         await self._close_producer()
+
+    async def _drain_and_release(self) -> None:
+        if self._producer is not None and await self._renew(
+            keys=[keys.RELAY_LEASE], args=[self.node_id, self.lease_ms]
+        ):
+            while await self._relay_once(self._producer, hold=False) == self.batch:
+                pass
+        await self._release(keys=[keys.RELAY_LEASE], args=[self.node_id])
 
     async def _close_producer(self) -> None:
         producer, self._producer = self._producer, None
@@ -115,9 +139,9 @@ class OutboxRelay(Background):
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    async def _relay_once(self, producer: AIOKafkaProducer) -> int:
+    async def _relay_once(self, producer: AIOKafkaProducer, hold: bool = True) -> int:
         upto = "+"
-        if self.hold_ms:
+        if self.hold_ms and hold:
             secs, micros = await self.redis.time()
             upto = str(int(secs) * 1000 + int(micros) // 1000 - self.hold_ms)
         entries = await self.redis.xrange(keys.OUTBOX, max=upto, count=self.batch)

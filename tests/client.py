@@ -42,18 +42,35 @@ class Device:
     async def send_json(self, frame: dict[str, Any]) -> None:
         await self.ws.send(orjson.dumps(frame).decode())
 
-    async def _take(self, kind: str | None, timeout: float) -> dict[str, Any]:
+    async def _take(
+        self, kind: str | None, timeout: float, cmid: str | None = None
+    ) -> dict[str, Any]:
+        """The first frame of `kind` (any if None); with `cmid`, the first
+        `kind` frame for that cmid or the `error` refusing it."""
+
+        def wanted(frame: dict[str, Any]) -> bool:
+            if cmid is not None:
+                return (frame.get("type") == kind and frame.get("cmid") == cmid) or (
+                    frame.get("type") == "error" and frame.get("ref") == cmid
+                )
+            return kind is None or frame.get("type") == kind
+
         async def wait() -> dict[str, Any]:
             async with self._arrived:
                 while True:
                     for i, frame in enumerate(self.inbox):
-                        if kind is None or frame.get("type") == kind:
+                        if wanted(frame):
                             return self.inbox.pop(i)
                     if self.close_code is not None:
                         raise websockets.ConnectionClosedOK(None, None)
                     await self._arrived.wait()
 
-        return await asyncio.wait_for(wait(), timeout)
+        try:
+            return await asyncio.wait_for(wait(), timeout)
+        except TimeoutError:
+            want = f"{kind} for {cmid}" if cmid else kind or "any frame"
+            seen = [f.get("type") for f in self.inbox][-20:]
+            raise TimeoutError(f"no {want} within {timeout}s; inbox holds {seen}") from None
 
     async def recv(self, timeout: float = 10.0) -> dict[str, Any]:
         """The next frame of any type."""
@@ -69,10 +86,15 @@ class Device:
         assert self.close_code is not None
         return self.close_code
 
-    async def send_text(self, conv: str, text: str, cmid: str | None = None) -> dict[str, Any]:
+    async def send_text(
+        self, conv: str, text: str, cmid: str | None = None, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Send and wait for this message's own `sent` (an `error` for it fails)."""
         cmid = cmid or secrets.token_hex(8)
         await self.send_json({"type": "send", "cmid": cmid, "conv": conv, "body": {"text": text}})
-        return await self.recv_type("sent")
+        frame = await self._take("sent", timeout, cmid)
+        assert frame["type"] == "sent", f"send refused: {frame}"
+        return frame
 
     async def close(self) -> None:
         await self.ws.close()

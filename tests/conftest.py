@@ -79,7 +79,20 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
+def analytics(stack: Stack) -> Stack:
+    """The analytics process (ClickHouse sink and query API), on top of `stack`."""
+    stack.up(["analytics"])
+    return stack
+
+
+@pytest.fixture(scope="session")
 def apps(stack: Stack) -> Stack:
-    """Analytics, the streaming job and one server node, on top of `stack`."""
+    """Analytics, the streaming job and one server node, on top of `stack`.
+
+    Once the job runs it moderates every chat of the session: a test user who
+    sends 10 messages within 10 s is muted. So only the end-to-end tests,
+    which run last, ask for it; a test that needs the analytics process alone
+    asks for `analytics`.
+    """
     stack.up(["analytics", "stream", "server-1"])
     return stack

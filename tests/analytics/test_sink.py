@@ -92,8 +92,8 @@ async def test_a_refused_query_leaves_writes_working(sink: Sink) -> None:
     ) == (["sum(messages)"], [(5,)])
 
 
-def test_query_api_refuses_writes_over_http(apps: Stack) -> None:
-    url = f"http://127.0.0.1:{apps.settings.analytics_port}/query"
+def test_query_api_refuses_writes_over_http(analytics: Stack) -> None:
+    url = f"http://127.0.0.1:{analytics.settings.analytics_port}/query"
     r = httpx.get(url, params={"sql": "DROP TABLE message_counts"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
     r = httpx.get(url, params={"sql": "SELECT 1 + 1"})

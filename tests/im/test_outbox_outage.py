@@ -99,3 +99,25 @@ async def test_node_killed_between_storing_and_publishing(own_stack: Stack) -> N
     with server_node(own_stack, "heir", PORT_B):
         ids, _ = await chat_ids(own_stack.settings.kafka_bootstrap, {conv}, 50, 60)
     assert ids == {f"m:{conv}:{seq}" for seq in range(1, 51)}
+
+
+async def test_a_stopping_node_publishes_its_outbox_and_hands_the_lease_over(
+    own_stack: Stack,
+) -> None:
+    # The node holds back everything it stores (hold 60 s), so only its
+    # shutdown can publish; SIGTERM is the graceful stop of a deployment.
+    with server_node(own_stack, "leaving", PORT_A, IM_RELAY_HOLD_MS="60000"):
+        base = f"http://127.0.0.1:{PORT_A}"
+        alice, bob = await User.create(base), await User.create(base)
+        conv = await alice.group("leaving", [bob])
+        da = await alice.connect()
+        for i in range(30):
+            await da.send_text(conv, f"held {i}")
+        r = aioredis.Redis.from_url(own_stack.settings.redis_url)
+        assert await r.xlen("outbox") >= 30
+        assert await r.get("relay:lease") == b"leaving"
+    assert await r.xlen("outbox") == 0  # drained on the way out
+    assert await r.get("relay:lease") is None  # the next node need not wait for expiry
+    await r.aclose()
+    ids, _ = await chat_ids(own_stack.settings.kafka_bootstrap, {conv}, 30, 30)
+    assert ids == {f"m:{conv}:{seq}" for seq in range(1, 31)}
