@@ -25,9 +25,6 @@ local uid = redis.call('HGET', KEYS[1], 'uid')
 if not uid then return false end
 return {uid, redis.call('HGET', 'u:' .. uid, 'role') or false}
 """
-_HASHER = PasswordHasher()  # argon2id, 64 MiB, t=3: slow on purpose
-# Verified against when the username is unknown, so both failures cost the same.
-_DUMMY_HASH = _HASHER.hash("not-a-real-password")
 
 
 @dataclass(frozen=True)
@@ -41,9 +38,21 @@ def token_digest(token: str) -> str:
 
 
 class Accounts:
-    def __init__(self, redis: aioredis.Redis, token_ttl_s: int) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        token_ttl_s: int,
+        argon2_time_cost: int = 3,
+        argon2_memory_kib: int = 65536,
+    ) -> None:
         self.redis = redis
         self.token_ttl_s = token_ttl_s
+        # argon2id, slow on purpose (defaults: 64 MiB, 3 passes, ~50 ms). A
+        # stored hash carries its own parameters, so changing them later
+        # only affects passwords set from then on.
+        self._hasher = PasswordHasher(time_cost=argon2_time_cost, memory_cost=argon2_memory_kib)
+        # Verified against when the username is unknown, so both failures cost the same.
+        self._dummy_hash = self._hasher.hash("not-a-real-password")
         self._check = redis.register_script(_CHECK)
 
     async def ensure_builtin(self, admin_username: str | None, admin_password: str | None) -> None:
@@ -76,7 +85,7 @@ class Accounts:
         if role not in ROLES:
             raise E.ApiError(E.INVALID, "unknown role", 400)
         display = (display_name or username)[:64]
-        pw = await asyncio.to_thread(_HASHER.hash, password)
+        pw = await asyncio.to_thread(self._hasher.hash, password)
         uid = "u_" + secrets.token_hex(8)
         # SET NX claims the name atomically: two registrations race, one wins.
         if not await self.redis.set(keys.username(username), uid, nx=True):
@@ -96,7 +105,7 @@ class Accounts:
         stored = await self.redis.hmget(keys.user(uid), "pw", "role") if uid else [None, None]
         pw_hash, role = (keys.opt_text(v) for v in stored)
         try:
-            await asyncio.to_thread(_HASHER.verify, pw_hash or _DUMMY_HASH, password)
+            await asyncio.to_thread(self._hasher.verify, pw_hash or self._dummy_hash, password)
             ok = pw_hash is not None
         except (VerificationError, InvalidHashError):
             ok = False

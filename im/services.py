@@ -45,7 +45,9 @@ class Services:
             socket_connect_timeout=2,
             health_check_interval=10,
         )
-        self.accounts = Accounts(self.redis, settings.token_ttl_s)
+        self.accounts = Accounts(
+            self.redis, settings.token_ttl_s, settings.argon2_time_cost, settings.argon2_memory_kib
+        )
         self.messages = Messages(
             self.redis, settings.node_id, Limits(settings.rate_per_s, settings.rate_burst)
         )

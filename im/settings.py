@@ -20,6 +20,8 @@ class ServerSettings:
     max_frame_bytes: int = setting("IM_MAX_FRAME_BYTES", 65536, "largest WebSocket frame")
     auth_timeout_s: float = setting("IM_AUTH_TIMEOUT_S", 10.0, "deadline for the auth frame")
     heartbeat_s: float = setting("IM_HEARTBEAT_S", 30.0, "idle close after 2x this")
+    argon2_time_cost: int = setting("IM_ARGON2_TIME_COST", 3, "argon2id passes per hash")
+    argon2_memory_kib: int = setting("IM_ARGON2_MEMORY_KIB", 65536, "argon2id memory per hash")
     token_ttl_s: int = setting("IM_TOKEN_TTL_S", 7 * 24 * 3600, "login token lifetime")
     # Why 2 s: a window closes when the watermark (max event time - lateness)
     # passes its end; with ticks every 2 s a quiet partition holds results
@@ -49,5 +51,7 @@ class ServerSettings:
             raise ConfigError(f"IM_CONTENT_MODE={self.content_mode!r} must be mask or block")
         if self.cs_assign not in ("manual", "round_robin", "least_busy"):
             raise ConfigError(f"IM_CS_ASSIGN={self.cs_assign!r}: manual, round_robin, least_busy")
+        if self.argon2_time_cost < 1 or self.argon2_memory_kib < 1024:
+            raise ConfigError("IM_ARGON2_TIME_COST >= 1 and IM_ARGON2_MEMORY_KIB >= 1024")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("IM_TLS_CERT and IM_TLS_KEY go together")
