@@ -7,18 +7,20 @@ import sys
 
 import uvicorn
 
+from im import gcpolicy
 from im.app import create_app
 from im.envconfig import ConfigError, load
 from im.gateway import Gateway
 from im.settings import ServerSettings
+from im.wsserver import DirectWebSocketProtocol
 
 
 class _Server(uvicorn.Server):
     """Closes every client with 1001 (going away) before uvicorn's own shutdown.
 
     uvicorn would close WebSockets with 1012; PROTOCOL.md promises 1001 and
-    that what was accepted is finished first: each connection's writer
-    drains its queue, then sends the close frame.
+    that what was accepted is finished first: every frame already pushed is
+    in the transport, and the close frame follows it.
     """
 
     async def shutdown(self, sockets: list | None = None) -> None:  # type: ignore[type-arg]
@@ -51,7 +53,8 @@ def main() -> int:
         create_app(settings),
         host=settings.http_host,
         port=settings.http_port,
-        ws="websockets-sansio",
+        ws=DirectWebSocketProtocol,  # websockets-sansio + direct frame writes (im.wsserver)
+        ws_per_message_deflate=False,  # frames are encoded once for all recipients (im.wire)
         ws_max_size=settings.max_frame_bytes,
         ws_ping_interval=None,  # the protocol has its own heartbeat
         ssl_certfile=settings.tls_cert,
@@ -61,6 +64,7 @@ def main() -> int:
         access_log=False,
         server_header=False,
     )
+    gcpolicy.apply()  # after the app and its settings exist: they are frozen
     _Server(config).run()
     return 0
 

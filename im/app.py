@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from im import errors as E
 from im.gateway import Gateway
+from im.gcpolicy import GcPauses
 from im.http_api import HttpApi, json_response
 from im.outbox import outbox_stats
 from im.services import Services
@@ -27,6 +28,7 @@ def create_app(settings: ServerSettings) -> Starlette:
     services = Services(settings)
     gateway = Gateway(services)
     api = HttpApi(services)
+    gc_pauses = GcPauses()
 
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok", "node": settings.node_id})
@@ -47,6 +49,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             "relay_published": services.relay.published,
             "retransmits": services.hub.stats.resent,
             "pushes_dropped": services.hub.stats.dropped,
+            **gc_pauses.snapshot(),
         }
         try:
             body.update(await outbox_stats(services.redis))
@@ -73,9 +76,11 @@ def create_app(settings: ServerSettings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.start()
+        gc_pauses.install()
         try:
             yield
         finally:
+            gc_pauses.uninstall()
             await services.stop()
 
     app = Starlette(

@@ -22,6 +22,8 @@ from im.frames import Ack, Presence, Read, Request, Send, Sync
 from im.hub import Link
 from im.protocol import Auth, ClientProtocol, Limits, Phase
 from im.services import Services
+from im.wire import FrameWriter, text_frame
+from im.wsserver import EXTENSION
 
 log = logging.getLogger("im.gateway")
 
@@ -43,9 +45,14 @@ class Gateway:
 
     # Wall-clock time (pong carries it in ms); timers tolerate a clock step.
     async def endpoint(self, ws: WebSocket) -> None:
+        writer = ((ws.scope.get("extensions") or {}).get(EXTENSION) or {}).get("writer")
         await ws.accept()
+        if writer is None:
+            log.error("no direct frame writer: run the server with `python -m im`")
+            await ws.close(E.CLOSE_INTERNAL, "server misconfigured")
+            return
         proto = ClientProtocol(self.limits, time.time())
-        conn = _Connection(self, ws, proto)
+        conn = _Connection(self, ws, proto, writer)
         self.connections.add(conn)
         try:
             await conn.run()
@@ -54,11 +61,14 @@ class Gateway:
 
 
 class _Connection:
-    def __init__(self, gw: Gateway, ws: WebSocket, proto: ClientProtocol) -> None:
+    def __init__(
+        self, gw: Gateway, ws: WebSocket, proto: ClientProtocol, writer: FrameWriter
+    ) -> None:
         self.gw, self.ws, self.proto = gw, ws, proto
         self.svc = gw.services
+        self.writer = writer
         self.link: Link | None = None
-        self.writer: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
         self.token = ""
         self.digest = ""
         self.role = ""
@@ -92,11 +102,12 @@ class _Connection:
                         gone = not await self.svc.presence.nodes_of(self.link.user)
                         if self.role == "agent" and gone:  # not on any other node either
                             await self.svc.cs.set_agent_state(self.link.user, "offline")
+                self.link.on_close = None  # closed below, if not already
                 self.link.close(self.proto.close_code or 1000, self.proto.close_reason)
-            if self.writer is not None:
+            if self._closing is not None:
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.writer, 5)
-            if self.proto.close_code is not None:
+                    await asyncio.wait_for(self._closing, 5)
+            elif self.proto.close_code is not None:
                 with contextlib.suppress(Exception):
                     await self.ws.close(self.proto.close_code, self.proto.close_reason)
 
@@ -126,22 +137,22 @@ class _Connection:
 
     async def _flush(self) -> None:
         for frame in self.proto.data_to_send():
-            text = frame.decode()
             if self.link is not None:
-                self.link.push(text)  # keep order with pushes from other tasks
+                self.link.push(text_frame(frame))  # in order with pushes from other tasks
             else:
-                await self.ws.send({"type": "websocket.send", "text": text})
+                await self.ws.send({"type": "websocket.send", "text": frame.decode()})
 
-    async def _writer(self, link: Link) -> None:
-        while True:
-            frame = await link.queue.get()
-            if frame is None:
-                break
-            await self.ws.send({"type": "websocket.send", "text": frame})
-        if link.close_code is not None and self.proto.phase is not Phase.CLOSED:
-            self.proto.close(link.close_code, link.close_reason)
-            with contextlib.suppress(Exception):
-                await self.ws.close(link.close_code, link.close_reason)
+    def _link_closed(self, code: int, reason: str) -> None:
+        """The link was closed elsewhere (replaced, signed out, too slow, going away).
+
+        Every frame pushed so far is already written; the close frame follows
+        them, and the read loop ends when uvicorn reports the disconnect."""
+        self.proto.close(code, reason)
+        self._closing = asyncio.create_task(self._close_socket(code, reason))
+
+    async def _close_socket(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close(code, reason)
 
     async def _handle(self, req: Request) -> None:
         ref = getattr(req, "cmid", None)
@@ -177,14 +188,14 @@ class _Connection:
             return
         self.token = req.token
         self.digest = token_digest(req.token)
-        link = Link(ident.user_id, req.device, token_digest=self.digest)
+        link = Link(ident.user_id, req.device, self.writer, token_digest=self.digest,
+                    on_close=self._link_closed)  # fmt: skip
         old = self.svc.hub.attach(link)
         if old is not None:
             old.close(E.CLOSE_REPLACED, "replaced by a newer connection")
         # The same device may still be connected to another node: replace it there too.
         await self.svc.control_user_nodes(ident.user_id, {"replace": [ident.user_id, req.device]})
         self.link = link
-        self.writer = asyncio.create_task(self._writer(link))
         await self.svc.presence.online(ident.user_id)
         self.role = ident.role
         # Read after attaching: a message stored meanwhile is either counted
@@ -195,7 +206,7 @@ class _Connection:
         self.proto.auth_succeeded(
             ident.user_id, req.device, {"convs": convs, "unread_total": total}
         )
-        first = [f.decode() for f in self.proto.data_to_send()]
+        first = [text_frame(f) for f in self.proto.data_to_send()]
         if ident.role == "agent":  # an agent who signs in is available until they say not
             await self.svc.cs.set_agent_state(ident.user_id, "online")
         link.open(first)  # auth_ok, then whatever was pushed meanwhile

@@ -1,9 +1,9 @@
 """Live connections of this node, fan-out to them, and the wait-ACK queues.
 
-Each connection has a bounded outgoing queue drained by its own writer task,
-so a push is one `put_nowait` of an already encoded frame per device: the
-sender never waits for a slow reader, and a reader too slow to keep up is
-disconnected (it catches up by sync after reconnecting).
+A push writes a frame encoded once for all recipients (im.wire) straight to
+each device's transport: the sender never waits for a slow reader, and a
+reader whose unsent bytes pass `MAX_BUFFERED_BYTES` is disconnected (it
+catches up by sync after reconnecting).
 
 Every pushed `msg` also waits in the device's wait-ACK queue until a
 cumulative `ack` covers it; `retransmit()` sends overdue ones again, at most
@@ -12,18 +12,20 @@ cumulative `ack` covers it; `retransmit()` sends overdue ones again, at most
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-OUT_QUEUE_FRAMES = 4096
+from im.wire import FrameWriter, encode
+
+# ~4,000 chat messages waiting in the kernel and transport buffers of one device.
+MAX_BUFFERED_BYTES = 1 << 20
 
 
-@dataclass
-class _Pending:
-    frame: str
-    due: float
-    sends: int = 1
+# A push waiting for its ack: (wire frame, resend due at, sends so far). A
+# tuple of atoms, not an object: the garbage collector stops tracking it at
+# its first pass, so ~15,000 of them a second never reach the old generations
+# (whose collections were 100+ ms pauses with 1,000 connections).
+_Pending = tuple[bytes, float, int]
 
 
 @dataclass
@@ -31,7 +33,7 @@ class _Order:
     """Per conversation on one device: the next seq to push, and pushes held back."""
 
     next: int
-    held: dict[int, str] = field(default_factory=dict)
+    held: dict[int, bytes] = field(default_factory=dict)
     since: float = 0.0  # when the oldest gap appeared
 
 
@@ -41,18 +43,18 @@ class Link:
 
     user: str
     device: str
+    writer: FrameWriter
     token_digest: str = ""
-    queue: asyncio.Queue[str | None] = field(
-        default_factory=lambda: asyncio.Queue(OUT_QUEUE_FRAMES)
-    )
+    # Called once when the link closes: the connection sends the close frame.
+    on_close: Callable[[int, str], None] | None = None
     close_code: int | None = None
     close_reason: str = ""
     pending: dict[str, dict[int, _Pending]] = field(default_factory=dict)
     order: dict[str, _Order] = field(default_factory=dict)
     # Until `open()`, pushes wait here, so `auth_ok` is always the first frame.
-    early: list[str] | None = field(default_factory=list)
+    early: list[bytes] | None = field(default_factory=list)
 
-    def open(self, first: list[str]) -> None:
+    def open(self, first: list[bytes]) -> None:
         early, self.early = self.early or [], None
         for frame in [*first, *early]:
             self.push(frame)
@@ -61,20 +63,21 @@ class Link:
         """Baseline of a conversation: pushes start after what the client already knows."""
         self.order.setdefault(conv, _Order(next_seq))
 
-    def push(self, frame: str) -> bool:
+    def push(self, frame: bytes) -> bool:
+        """Write one wire frame (im.wire) to the device now."""
         if self.close_code is not None:
             return False
         if self.early is not None:
             self.early.append(frame)
             return True
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.close(1008, "too slow to keep up")
+        waiting = self.writer.write(frame)
+        if waiting < 0:
             return False
+        if waiting > MAX_BUFFERED_BYTES:
+            self.close(1008, "too slow to keep up")
         return True
 
-    def push_msg(self, frame: str, conv: str, seq: int, due: float, now: float = 0.0) -> bool:
+    def push_msg(self, frame: bytes, conv: str, seq: int, due: float, now: float = 0.0) -> bool:
         """Push in seq order (server-side rectification, 服务端整流).
 
         Pushes of one conversation can overtake each other (two senders, two
@@ -108,10 +111,10 @@ class Link:
             self._send_msg(o.held.pop(o.next), conv, o.next, due)
             o.next += 1
 
-    def _send_msg(self, frame: str, conv: str, seq: int, due: float) -> bool:
+    def _send_msg(self, frame: bytes, conv: str, seq: int, due: float) -> bool:
         if not self.push(frame):
             return False
-        self.pending.setdefault(conv, {})[seq] = _Pending(frame, due)
+        self.pending.setdefault(conv, {})[seq] = (frame, due, 1)
         return True
 
     def gaps(self, older_than: float) -> list[tuple[str, int, int]]:
@@ -137,13 +140,8 @@ class Link:
     def close(self, code: int, reason: str) -> None:
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
-            # Wake the writer even if the queue is full.
-            while True:
-                try:
-                    self.queue.put_nowait(None)
-                    return
-                except asyncio.QueueFull:
-                    self.queue.get_nowait()
+            if self.on_close is not None:
+                self.on_close(code, reason)
 
 
 @dataclass
@@ -194,35 +192,40 @@ class Hub:
     def users(self) -> list[str]:
         return list(self._users)
 
-    def deliver(self, users: Iterable[str], frame: str) -> int:
+    def deliver(self, users: Iterable[str], frame: str | bytes) -> int:
+        """A JSON frame for every device of `users`, encoded once."""
+        wire = encode(frame)
         n = 0
         for u in users:
             for link in self._users.get(u, {}).values():
-                n += link.push(frame)
+                n += link.push(wire)
         return n
 
-    def deliver_msg(self, users: Iterable[str], frame: str, conv: str, seq: int, now: float) -> int:
+    def deliver_msg(
+        self, users: Iterable[str], frame: str | bytes, conv: str, seq: int, now: float
+    ) -> int:
+        """A stored message (JSON `msg` frame) for every device of `users`, encoded once."""
+        wire = encode(frame)
         due = now + self.ack_timeout_s
         n = 0
         for u in users:
             for link in self._users.get(u, {}).values():
-                n += link.push_msg(frame, conv, seq, due, now)
+                n += link.push_msg(wire, conv, seq, due, now)
         return n
 
     def retransmit(self, now: float) -> None:
         for devices in list(self._users.values()):
             for link in list(devices.values()):
                 for conv, waiting in list(link.pending.items()):
-                    for seq, p in sorted(waiting.items()):
-                        if p.due > now:
+                    for seq, (frame, due, sends) in sorted(waiting.items()):
+                        if due > now:
                             continue
-                        if p.sends > self.retries:
+                        if sends > self.retries:
                             del waiting[seq]
                             self.stats.dropped += 1
                             continue
-                        p.sends += 1
-                        p.due = now + self.ack_timeout_s
-                        link.push(p.frame)
+                        waiting[seq] = (frame, now + self.ack_timeout_s, sends + 1)
+                        link.push(frame)
                         self.stats.resent += 1
                     if not waiting:
                         link.pending.pop(conv, None)

@@ -26,6 +26,7 @@ from im.outbox import OutboxRelay
 from im.presence import Presence
 from im.relations import Relations
 from im.settings import ServerSettings
+from im.wire import encode
 
 log = logging.getLogger("im.services")
 
@@ -38,13 +39,18 @@ class Services:
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
-        self.redis: aioredis.Redis = aioredis.Redis.from_url(
+        # A blocking pool: at its limit a command waits (up to 5 s) for a free
+        # connection instead of failing at once with "Too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(
             settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            timeout=5,
             decode_responses=True,
             socket_timeout=5,
             socket_connect_timeout=2,
             health_check_interval=10,
         )
+        self.redis: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closes the pool too
         self.accounts = Accounts(
             self.redis, settings.token_ttl_s, settings.argon2_time_cost, settings.argon2_memory_kib
         )
@@ -226,7 +232,7 @@ class Services:
                 for seq, frame in zip(range(first, upto), raw, strict=True):
                     if frame is not None:
                         link.push_msg(
-                            keys.text(frame), conv, seq, now + self.hub.ack_timeout_s, now
+                            encode(keys.text(frame)), conv, seq, now + self.hub.ack_timeout_s, now
                         )
                         healed += 1
                 link.skip_to(conv, upto, now + self.hub.ack_timeout_s)  # a seq never stored

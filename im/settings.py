@@ -14,6 +14,9 @@ class ServerSettings:
     http_host: str = setting("IM_HTTP_HOST", "127.0.0.1", "address to listen on")
     http_port: int = setting("IM_HTTP_PORT", 8080, "HTTP/WebSocket port")
     redis_url: str = setting("IM_REDIS_URL", "redis://127.0.0.1:16379/0", "Redis URL")
+    redis_max_connections: int = setting(
+        "IM_REDIS_MAX_CONNECTIONS", 100, "Redis connections per node (then commands wait)"
+    )
     kafka_bootstrap: str = setting("IM_KAFKA_BOOTSTRAP", "127.0.0.1:19092", "Kafka brokers")
     tls_cert: str | None = setting("IM_TLS_CERT", None, "PEM certificate: serve HTTPS/WSS")
     tls_key: str | None = setting("IM_TLS_KEY", None, "PEM private key for IM_TLS_CERT")

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import re
 import secrets
+import socket
 import ssl
 import subprocess
 import time
@@ -387,6 +388,63 @@ async def test_the_same_device_signing_in_again_replaces_the_older_connection(
         assert (await send_ok(laptop, conv, "from laptop"))["seq"] == 3
     finally:
         for ws in (old, laptop, new, sender):
+            await ws.close()
+
+
+async def test_a_device_that_stops_reading_is_closed_1008_and_the_others_go_on(
+    rules: str,
+) -> None:
+    """The server never waits for a reader: past ~1 MiB unsent it closes the socket."""
+    alice, bob = await User.create(rules, "gwslowa"), await User.create(rules, "gwslowb")
+    conv = await alice.group("slow", [bob])
+    # A tiny receive buffer and a one-frame queue: once its buffers are full the
+    # client stops reading, and what the server writes piles up on its side.
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", PORT_RULES))
+    sock.setblocking(False)
+    stalled = await websockets.connect(ws_url(rules), sock=sock, max_queue=1, max_size=2**22)
+    await send(stalled, {"type": "auth", "token": bob.token, "device": "stalled"})
+    reader, _ = await sign_in(rules, bob.token, "reader")
+    sender, _ = await sign_in(rules, alice.token, "sender")
+
+    async def keep_alive() -> None:  # the stalled client still writes: no 4408
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                for ws in (stalled, reader):
+                    await send(ws, {"type": "ping"})
+                await asyncio.sleep(0.3)
+
+    pinger = asyncio.create_task(keep_alive())
+    total, batch, text = 1500, 50, "x" * 3800  # ~5.7 MB of pushes per device
+
+    async def read_every_msg() -> list[Frame]:
+        return [await recv_type(reader, "msg", timeout=30) for _ in range(total)]
+
+    reading = asyncio.create_task(read_every_msg())  # the reader keeps up meanwhile
+    try:
+        for _ in range(total // batch):
+            frames = [send_frame(conv, text) for _ in range(batch)]
+            for f in frames:
+                await send(sender, f)
+            for _ in frames:
+                await recv_type(sender, "sent", timeout=20)
+        got = await reading
+        assert [m["seq"] for m in got] == list(range(1, total + 1))  # the reader got all
+        pinger.cancel()
+        frames, code = await until_closed(stalled, 30)  # now read what was written
+        assert code == 1008
+        seqs = [f["seq"] for f in frames if f["type"] == "msg"]
+        assert frames[0]["type"] == "auth_ok"
+        assert seqs == list(range(1, len(seqs) + 1)) and 0 < len(seqs) < total, len(seqs)
+        # The device catches up by sync after reconnecting.
+        again, welcome = await sign_in(rules, bob.token, "stalled")
+        assert {c["conv"]: c["max_seq"] for c in welcome["convs"]}[conv] == total
+        await again.close()
+    finally:
+        pinger.cancel()
+        reading.cancel()
+        for ws in (stalled, reader, sender):
             await ws.close()
 
 

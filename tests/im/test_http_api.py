@@ -28,6 +28,22 @@ async def test_healthz_and_readyz(base: str) -> None:
         assert r.json() == {"status": "ok", "checks": {"redis": "ok", "kafka": "ok"}}
 
 
+async def test_metrics_count_connections_and_report_gc_pauses(base: str) -> None:
+    user = await User.create(base, "metrics")
+    async with httpx.AsyncClient(base_url=base) as http:
+        before = (await http.get("/metrics")).json()
+        devices = [await user.connect(f"d{i}") for i in range(3)]
+        during = (await http.get("/metrics")).json()
+        for d in devices:
+            await d.close()
+    assert during["node"] == "http-node"
+    assert during["signed_in"] - before["signed_in"] == 3
+    assert during["connections"] - before["connections"] == 3
+    assert during["outbox_length"] >= 0 and during["relay_lag_ms"] >= 0
+    assert len(during["gc_collections"]) == len(during["gc_pause_seconds"]) == 3
+    assert during["gc_pause_max_ms"] >= 0 and during["gc_pauses_over_10ms"] >= 0
+
+
 def test_readyz_names_the_dependency_that_is_down(stack: Stack) -> None:
     # Redis URL pointing at a closed port: alive, not ready, says why.
     with server_node(
