@@ -17,12 +17,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from im import errors as E
 from im.accounts import SYSTEM_USER, token_digest
+from im.batching import BatchedWriter, Batcher
 from im.conn_events import close_reason
 from im.frames import Ack, Presence, Read, Request, Send, Sync
 from im.hub import Link
 from im.protocol import Auth, ClientProtocol, Limits, Phase
 from im.services import Services
-from im.wire import FrameWriter, text_frame
+from im.wire import text_frame
 from im.wsserver import EXTENSION
 
 log = logging.getLogger("im.gateway")
@@ -34,6 +35,7 @@ class Gateway:
         s = services.settings
         self.limits = Limits(s.max_frame_bytes, s.auth_timeout_s, s.heartbeat_s)
         self.connections: set[_Connection] = set()
+        self.batcher = Batcher()
 
     async def going_away(self, timeout_s: float = 5.0) -> None:
         """Close every connection with 1001 once its queued frames are written."""
@@ -52,7 +54,7 @@ class Gateway:
             await ws.close(E.CLOSE_INTERNAL, "server misconfigured")
             return
         proto = ClientProtocol(self.limits, time.time())
-        conn = _Connection(self, ws, proto, writer)
+        conn = _Connection(self, ws, proto, BatchedWriter(writer, self.batcher))
         self.connections.add(conn)
         try:
             await conn.run()
@@ -62,7 +64,7 @@ class Gateway:
 
 class _Connection:
     def __init__(
-        self, gw: Gateway, ws: WebSocket, proto: ClientProtocol, writer: FrameWriter
+        self, gw: Gateway, ws: WebSocket, proto: ClientProtocol, writer: BatchedWriter
     ) -> None:
         self.gw, self.ws, self.proto = gw, ws, proto
         self.svc = gw.services
@@ -108,6 +110,7 @@ class _Connection:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._closing, 5)
             elif self.proto.close_code is not None:
+                self.writer.flush()  # e.g. the error frame that explains the close
                 with contextlib.suppress(Exception):
                     await self.ws.close(self.proto.close_code, self.proto.close_reason)
 
@@ -148,6 +151,7 @@ class _Connection:
         Every frame pushed so far is already written; the close frame follows
         them, and the read loop ends when uvicorn reports the disconnect."""
         self.proto.close(code, reason)
+        self.writer.flush()  # what was pushed goes before the close frame
         self._closing = asyncio.create_task(self._close_socket(code, reason))
 
     async def _close_socket(self, code: int, reason: str) -> None:

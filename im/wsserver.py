@@ -28,12 +28,19 @@ class DirectWriter:
     def __init__(self, proto: WebSocketsSansIOProtocol) -> None:
         self._proto = proto
 
-    def write(self, wire: bytes) -> int:
+    def backlog(self) -> int:
+        """Bytes written but not yet sent; -1 once nothing may be written any more."""
         p = self._proto
         # After our close frame nothing may follow; before accept nothing may precede.
         if p.close_sent or p.disconnected or not p.handshake_complete:
             return -1
-        transport = p.transport
+        return p.transport.get_write_buffer_size()
+
+    def write(self, wire: bytes) -> int:
+        """Write now (one or more whole frames); the backlog afterwards, as `backlog()`."""
+        if self.backlog() < 0:
+            return -1
+        transport = self._proto.transport
         transport.write(wire)
         return transport.get_write_buffer_size()
 
