@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup run down status logs test lint bench bench-stream clean
+.PHONY: setup run down status logs test lint bench bench-stream bench-profile clean
 
 setup: $(VENV)/.installed
 	@$(PY) -m stack fetch
@@ -43,6 +43,10 @@ bench: setup
 
 bench-stream: setup
 	$(PY) -m bench.stream
+
+# Where the IM server's CPU goes under fan-out load (py-spy): bench/PROFILE.md.
+bench-profile: setup
+	$(PY) -m bench.profile
 
 clean: down
 	rm -rf .stack .stack-test
