@@ -33,7 +33,7 @@ class BenchConfig:
     clients: tuple[int, ...] = (1000, 5000)
     kinds: tuple[str, ...] = KINDS
     servers: tuple[str, ...] = SERVERS
-    rates: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5, 0.7, 1.0, 1.4, 2.0)  # msgs/s per client, groups
+    rates: tuple[float, ...] = (0.05, 0.1, 0.2, 0.5, 0.7, 1.0, 1.4, 2.0)  # msgs/s per client
     # The IM server lets a user keep sending 2 msg/s (IM_RATE_PER_S): the default
     # sweeps stay within it, so they measure the server, not its rate limiter.
     direct_rates: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0)  # direct chats

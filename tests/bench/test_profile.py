@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from bench.profile import aggregate, frame_name
 
-RAW = """\
-run (asyncio/base_events.py:600);_run_once (asyncio/base_events.py:1900);write (asyncio/selector_events.py:1057) 30
-run (asyncio/base_events.py:600);_run_once (asyncio/base_events.py:1910);deliver_msg (im/hub.py:212) 10
-run (asyncio/base_events.py:600);deliver_msg (im/hub.py:212);deliver_msg (im/hub.py:213) 5
-garbage line
-"""
+_RUN = "run (asyncio/base_events.py:600)"
+_ONCE = "_run_once (asyncio/base_events.py:1900)"
+RAW = "\n".join([
+    f"{_RUN};{_ONCE};write (asyncio/selector_events.py:1057) 30",
+    f"{_RUN};{_ONCE};deliver_msg (im/hub.py:212) 10",
+    f"{_RUN};deliver_msg (im/hub.py:212);deliver_msg (im/hub.py:213) 5",
+    "garbage line",
+])  # fmt: skip
 
 
 def test_frame_name_keeps_the_function_and_file() -> None:
