@@ -165,7 +165,8 @@ def _freshness(cfg: StreamBenchConfig, fr: list[FreshResult]) -> list[str]:
         "windows that end in it and the detections whose last message is in it; the input "
         "stays at the rate until L + 3 s after it.",
         "- Input: chat messages at the rate (open loop: the schedule waits for nothing; "
-        "producer lag p99 " + ", ".join(f"{f.lag_p99_s * 1000:.0f} ms" for f in fr)
+        "producer lag p99 "
+        + ", ".join(f"{f.lag_p99_s * 1000:.0f} ms" for f in fr)
         + f"), 0.5 % relayed twice, ticks every {cfg.tick_interval_s:g} s into every "
         f"partition, and every {cfg.flood_every_s:g} s a flood: a new sender writes "
         "flood_count messages 100 ms apart into a group (one detection each). Traffic at "

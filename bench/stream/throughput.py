@@ -48,7 +48,11 @@ SERVER_TICK_S = 2.0
 DUP_RATE = 0.005
 _SENDER_KIND = {"bot": "bots", "agent": "agents", "cust": "customers", "u": "users"}
 RESULT_TOPICS = (
-    topics.MESSAGE_COUNT, topics.REPLY_RATE, topics.SESSIONS, topics.MODERATION, topics.CONTROL
+    topics.MESSAGE_COUNT,
+    topics.REPLY_RATE,
+    topics.SESSIONS,
+    topics.MODERATION,
+    topics.CONTROL,
 )
 
 
