@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import queue
 import secrets
-import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from stack.manager import Stack
 from streaming import ddl
 from streaming.queries import statements
 from tests.streaming import reference
-from tests.streaming.flinkrun import run_views_on_rows
+from tests.streaming.flinkrun import run_views_on_rows, submit
 from tests.streaming.traffic import generate
 
 T0 = 1_795_000_200_000  # a multiple of 300 s (ms)
@@ -472,11 +471,14 @@ async def test_late_events_inside_and_outside_the_bound_through_kafka(stack: Sta
     c = Case(T0, "k-")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
     await producer.start()
+    produced = 0
     try:
 
         async def send(*rows: dict[str, Any]) -> None:
+            nonlocal produced
             for row in rows:
                 await producer.send_and_wait(topic, orjson.dumps(row))
+                produced += 1
 
         c.customer("0", 600)
         c.agent("0", 610)
@@ -485,7 +487,7 @@ async def test_late_events_inside_and_outside_the_bound_through_kafka(stack: Sta
         c.tick(1215)  # watermark 1205 s: window [600 s, 900 s) final (its end + 300 s)
         await send(*c.rows)
         args = (stack, topic, 10, out)
-        threading.Thread(target=_run_on_kafka, args=args, daemon=True).start()
+        submit(_run_on_kafka, *args)  # on the Flink thread, until the job ends
         first = [c.out(2, "*", 1, 1, 10.0, 10.0), c.out(2, "ag1", 1, 1, 10.0, 10.0)]
         assert await _rows(out, 2, 120) == first
 
@@ -497,6 +499,10 @@ async def test_late_events_inside_and_outside_the_bound_through_kafka(stack: Sta
         c.tick(2000)
         await send(*c.rows)
     finally:
+        # The job ends at offset 10 only: if this test stopped early, fill the
+        # topic up so that the job ends and the Flink thread is free again.
+        for _ in range(10 - produced):
+            await producer.send_and_wait(topic, b"not json")
         await producer.stop()
     assert await _rows(out, None, 60) == approx(
         [

@@ -22,7 +22,7 @@ from stack.manager import Stack
 from streaming import ddl
 from streaming.queries import statements
 from tests.streaming import reference_cep as ref
-from tests.streaming.flinkrun import run_views_on_rows, table_env
+from tests.streaming.flinkrun import on_flink_thread, run_views_on_rows, table_env
 from tests.streaming.traffic import generate
 
 T0 = 1_795_000_020_000
@@ -183,14 +183,11 @@ async def _topics(bootstrap: str, *partitions: int) -> list[str]:
 
 
 def _kafka_job(stack: Stack, source: str, sink: str) -> Any:
-    """The sessions query from topic `source` into topic `sink`, running.
+    """The sessions query from topic `source` into topic `sink`, running (call it
+    on the Flink thread: flinkrun's docstring says why).
 
-    Rows are read back from the sink topic rather than with collect(): a
-    thread blocked in collect() holds PyFlink's py4j connection, the next
-    call then runs on another JVM thread, and Flink's planner, whose Calcite
-    metadata provider is a thread-local of the thread that created the
-    TableEnvironment, fails there with "NullPointerException:
-    metadataHandlerProvider"."""
+    Rows are read back from the sink topic rather than with collect(), which
+    would keep the Flink thread busy until the job ends."""
     jars = install.flink_connector_jars(Path(stack.settings.cache_dir), print)
     t_env = table_env()
     t_env.get_config().set("pipeline.jars", ";".join(j.as_uri() for j in jars))
@@ -213,6 +210,11 @@ def _kafka_job(stack: Stack, source: str, sink: str) -> Any:
         t_env.execute_sql(f"DROP TEMPORARY VIEW IF EXISTS {view.split()[3]}")
         t_env.execute_sql(view)
     return t_env.execute_sql(f"INSERT INTO sessions_out\n{select}")  # returns once submitted
+
+
+def _cancel(job: Any) -> None:
+    if job.get_job_client() is not None:
+        job.get_job_client().cancel().result()
 
 
 async def _next(consumer: AIOKafkaConsumer, timeout: float) -> tuple[Any, ...] | None:
@@ -251,7 +253,7 @@ async def test_quiet_conversation_closes_on_a_later_tick(stack: Stack) -> None:
         for row in early + quiet:
             await send(row)
         await send(tick(T0 + 101_000, 1), partition=1)
-        job = _kafka_job(stack, source, sink)
+        job = on_flink_thread(_kafka_job, stack, source, sink)
 
         assert await _next(consumer, 90) == ("early", "s0", T0, T0 + 1_000, 2, 1, 1, "agent")
         # The watermark is now at 101 s - 1 s: "quiet" (end 101 s + gap) stays open.
@@ -267,8 +269,8 @@ async def test_quiet_conversation_closes_on_a_later_tick(stack: Stack) -> None:
     finally:
         await producer.stop()
         await consumer.stop()
-        if job is not None and job.get_job_client() is not None:
-            job.get_job_client().cancel().result()
+        if job is not None:
+            on_flink_thread(_cancel, job)
 
 
 # -- differential: Flink against the plain-Python reference on generated traffic --
