@@ -64,7 +64,8 @@ def render(cmd: str, step: str, total: int, own: collections.Counter[str],
         f"- Machine: {machine.describe()}",
         f"- Step profiled: {step}",
         f"- {total:,} samples of the server's busy threads over {seconds:g} s "
-        "(py-spy --nonblocking; idle time, i.e. waiting in epoll, is not sampled)",
+        "(py-spy --nonblocking; `EpollSelector.select` is the event loop waiting for "
+        "sockets, i.e. time with nothing to do)",
         "",
         "## Own time (the function itself, not its callees)",
         "",
@@ -81,6 +82,7 @@ def render(cmd: str, step: str, total: int, own: collections.Counter[str],
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--clients", type=int, default=1000)
+    ap.add_argument("--kind", choices=("group", "direct"), default="group")
     ap.add_argument("--rate", type=float, default=0.6, help="msgs/s per client")
     ap.add_argument("--seconds", type=float, default=20, help="sampling time")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "PROFILE.md")
@@ -90,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         print("py-spy is not installed (make setup installs it)", file=sys.stderr)
         return 2
     duration = a.seconds + 10
-    bench_cmd = [sys.executable, "-m", "bench", "--servers", "im", "--kinds", "group",
-                 "--clients", str(a.clients), "--rate", f"{a.rate:g}", "--duration",
+    bench_cmd = [sys.executable, "-m", "bench", "--servers", "im", "--kinds", a.kind,
+                 "--clients", str(a.clients), "--rate", f"{a.rate:g}", "--direct-rate",
+                 f"{a.rate:g}", "--duration",
                  f"{duration:g}", "--warmup", "3", "--grace", "3", "--no-artillery",
                  "--keep-going", "--results", str(OUT / "profile-step.md")]  # fmt: skip
     OUT.mkdir(parents=True, exist_ok=True)
