@@ -75,7 +75,14 @@ class EventConsumer:
 
     async def start(self) -> None:
         if not self._started:
-            await self._consumer.start()
+            try:
+                await self._consumer.start()
+            except BaseException:
+                # A half-started consumer holds connections (and warns
+                # "Unclosed AIOKafkaConsumer"): close it before giving up.
+                with contextlib.suppress(Exception):
+                    await self._consumer.stop()
+                raise
             self._started = True
 
     async def stop(self) -> None:
