@@ -81,16 +81,21 @@ async def test_kafka_down_30s_chat_goes_on_and_every_event_arrives(own_stack: St
     assert ids == {f"m:{conv}:{seq}" for seq in range(1, MESSAGES + 1)}
 
 
+async def send_into_new_group(base: str, name: str, n: int) -> str:
+    """A new group of two; its owner sends `n` messages (each `sent`). The conv id."""
+    alice, bob = await User.create(base), await User.create(base)
+    conv = await alice.group(name, [bob])
+    device = await alice.connect()
+    for i in range(n):
+        await device.send_text(conv, f"{name} {i}")
+    return conv
+
+
 async def test_node_killed_between_storing_and_publishing(own_stack: Stack) -> None:
     # Node A publishes only outbox entries older than 5 s, and holds the relay
     # lease; it is killed right after storing, so its events are all unpublished.
     with server_node(own_stack, "holder", PORT_A, IM_RELAY_HOLD_MS="5000") as node_a:
-        base = f"http://127.0.0.1:{PORT_A}"
-        alice, bob = await User.create(base), await User.create(base)
-        conv = await alice.group("crash", [bob])
-        da = await alice.connect()
-        for i in range(50):
-            await da.send_text(conv, f"unpublished {i}")
+        conv = await send_into_new_group(f"http://127.0.0.1:{PORT_A}", "crash", 50)
         node_a.kill()
     r = aioredis.Redis.from_url(own_stack.settings.redis_url)
     assert await r.xlen("outbox") >= 50  # really stored and not yet published
@@ -107,12 +112,7 @@ async def test_a_stopping_node_publishes_its_outbox_and_hands_the_lease_over(
     # The node holds back everything it stores (hold 60 s), so only its
     # shutdown can publish; SIGTERM is the graceful stop of a deployment.
     with server_node(own_stack, "leaving", PORT_A, IM_RELAY_HOLD_MS="60000"):
-        base = f"http://127.0.0.1:{PORT_A}"
-        alice, bob = await User.create(base), await User.create(base)
-        conv = await alice.group("leaving", [bob])
-        da = await alice.connect()
-        for i in range(30):
-            await da.send_text(conv, f"held {i}")
+        conv = await send_into_new_group(f"http://127.0.0.1:{PORT_A}", "leaving", 30)
         r = aioredis.Redis.from_url(own_stack.settings.redis_url)
         assert await r.xlen("outbox") >= 30
         assert await r.get("relay:lease") == b"leaving"
