@@ -38,7 +38,7 @@ class Gateway:
         self.batcher = Batcher()
 
     async def going_away(self, timeout_s: float = 5.0) -> None:
-        """Close every connection with 1001 once its queued frames are written."""
+        """Close every connection with 1001 after the frames already pushed to it."""
         for conn in list(self.connections):
             conn.going_away()
         deadline = time.monotonic() + timeout_s
@@ -79,7 +79,7 @@ class _Connection:
     def going_away(self) -> None:
         if self.link is not None:
             self.link.close(E.CLOSE_GOING_AWAY, "server going away")
-        else:  # not signed in yet: nothing queued, close now
+        else:  # not signed in yet: nothing pushed, close now
             self.proto.close(E.CLOSE_GOING_AWAY, "server going away")
             self._closing = asyncio.create_task(
                 self.ws.close(E.CLOSE_GOING_AWAY, "server going away")
