@@ -31,6 +31,7 @@ from im import keys, topics
 from im.background import Background
 
 log = logging.getLogger("im.outbox")
+STOP_WAIT_S = 5.0  # for the current batch to finish, then again for the drain
 
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -72,28 +73,54 @@ class OutboxRelay(Background):
         self._release = redis.register_script(_RELEASE)
         self._producer: AIOKafkaProducer | None = None
         self._last_tick = 0.0
+        self._stopping = asyncio.Event()
         self.published = 0
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        await super().start()
 
     async def stop(self) -> None:
         """Stop relaying; a lease holder first drains what is waiting and hands the lease back.
 
         Without the hand-over the outbox would wait for the lease to expire
         (or forever, if this was the last node) before another node relays.
+        The loop is asked to stop between batches, not cancelled inside one:
+        cancelling aiokafka's record futures mid-batch once left the producer
+        unable to send, and the drain hung until the process was killed.
         """
-        running = self._task is not None
-        await super().stop()
-        if running:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._drain_and_release(), 10)
+        task = self._task
+        if task is None:
+            return
+        started = time.monotonic()
+        self._stopping.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(task), STOP_WAIT_S)
+        await super().stop()  # cancels the loop only if it did not end by itself
+        drained = 0
+        try:
+            drained = await asyncio.wait_for(self._drain_and_release(), STOP_WAIT_S)
+        except Exception as e:
+            log.warning("relay: no hand-over on stop: %s: %s", type(e).__name__, e)
         await self._close_producer()
+        log.info("relay stopped in %.2fs (%d events drained)", time.monotonic() - started, drained)
 
-    async def _drain_and_release(self) -> None:
+    async def _drain_and_release(self) -> int:
+        drained = 0
         if self._producer is not None and await self._renew(
             keys=[keys.RELAY_LEASE], args=[self.node_id, self.lease_ms]
         ):
-            while await self._relay_once(self._producer, hold=False) == self.batch:
-                pass
+            while (n := await self._relay_once(self._producer, hold=False)) > 0:
+                drained += n
+                if n < self.batch:
+                    break
         await self._release(keys=[keys.RELAY_LEASE], args=[self.node_id])
+        return drained
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when asked to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _close_producer(self) -> None:
         producer, self._producer = self._producer, None
@@ -117,26 +144,26 @@ class OutboxRelay(Background):
 
     async def _run(self) -> None:
         backoff = 0.2
-        while True:
+        while not self._stopping.is_set():
             try:
                 if not await self._renew(
                     keys=[keys.RELAY_LEASE], args=[self.node_id, self.lease_ms]
                 ):
                     await self._close_producer()
-                    await asyncio.sleep(self.lease_ms / 4000)
+                    await self._pause(self.lease_ms / 4000)
                     continue
                 producer = await self._ensure_producer()
                 sent = await self._relay_once(producer)
                 await self._maybe_tick(producer)
                 backoff = 0.2
                 if not sent:
-                    await asyncio.sleep(0.02)
+                    await self._pause(0.02)
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # Kafka or Redis down: keep the outbox, retry
                 log.warning("relay: %s: %s (retrying in %.1fs)", type(e).__name__, e, backoff)
                 await self._close_producer()
-                await asyncio.sleep(backoff)
+                await self._pause(backoff)
                 backoff = min(backoff * 2, 5.0)
 
     async def _relay_once(self, producer: AIOKafkaProducer, hold: bool = True) -> int:
