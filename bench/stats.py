@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bench.machine import CpuDelta
+
+T = TypeVar("T", int, float)
 
 
 def new_samples() -> array[int]:
@@ -22,6 +26,12 @@ def merge(chunks: Iterable[bytes]) -> list[int]:
         out.extend(a)
     out.sort()
     return out
+
+
+def nearest_rank(sorted_values: Sequence[T], q: float) -> T:
+    """The nearest-rank q-quantile of non-empty, sorted values."""
+    n = len(sorted_values)
+    return sorted_values[min(n - 1, max(0, math.ceil(q * n) - 1))]
 
 
 @dataclass(frozen=True)
@@ -40,8 +50,7 @@ class Pcts:
             return cls(0, float("nan"), float("nan"), float("nan"))
 
         def rank(q: float) -> float:
-            i = min(n - 1, max(0, int(q * n + 0.999999) - 1))
-            return sorted_us[i] / 1000.0
+            return nearest_rank(sorted_us, q) / 1000.0
 
         return cls(n, rank(0.50), rank(0.99), rank(0.999))
 

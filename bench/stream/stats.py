@@ -6,6 +6,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bench.stats import nearest_rank
+
 
 @dataclass(frozen=True)
 class Dist:
@@ -21,10 +23,7 @@ class Dist:
         if n == 0:
             return cls(0, math.nan, math.nan, math.nan)
 
-        def rank(q: float) -> float:
-            return v[min(n - 1, max(0, math.ceil(q * n) - 1))]
-
-        return cls(n, rank(0.50), rank(0.99), v[-1])
+        return cls(n, nearest_rank(v, 0.50), nearest_rank(v, 0.99), v[-1])
 
     def fmt(self) -> str:
         if self.n == 0:

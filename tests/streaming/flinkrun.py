@@ -61,22 +61,7 @@ def run_on_rows(
     query: str, rows: list[dict[str, Any]], tmp: Path, lateness_s: int = 5
 ) -> list[tuple[Any, ...]]:
     """Rows as the `chat_events` table (bounded: the watermark ends at +inf)."""
-    return on_flink_thread(_run_on_rows, query, rows, tmp, lateness_s)
-
-
-def _run_on_rows(
-    query: str, rows: list[dict[str, Any]], tmp: Path, lateness_s: int
-) -> list[tuple[Any, ...]]:
-    t_env = _table_env()
-    path = tmp / f"events-{secrets.token_hex(4)}.json"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    t_env.execute_sql("DROP TEMPORARY TABLE IF EXISTS chat_events")
-    t_env.execute_sql(
-        f"CREATE TEMPORARY TABLE chat_events ({ddl.CHAT_COLUMNS},\n{ddl.event_time(lateness_s)}\n)"
-        f" WITH ('connector' = 'filesystem', 'path' = '{path}', 'format' = 'json')"
-    )
-    with t_env.execute_sql(query).collect() as results:
-        return [tuple(r) for r in results]
+    return run_views_on_rows([], query, rows, tmp, lateness_s)
 
 
 def run_views_on_rows(
