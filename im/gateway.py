@@ -131,9 +131,7 @@ class _Connection:
                 self.proto.receive_frame(data, now)
                 for req in self.proto.events_received():
                     await self._handle(req)
-            self.proto.check_timers(now)
-            if self.link is not None and self.link.close_code is not None:
-                self.proto.close(self.link.close_code, self.link.close_reason)
+            self.proto.check_timers(now)  # a link closed elsewhere closed proto already
             await self._flush()
             if self.proto.phase is Phase.CLOSED:
                 return
@@ -148,8 +146,8 @@ class _Connection:
     def _link_closed(self, code: int, reason: str) -> None:
         """The link was closed elsewhere (replaced, signed out, too slow, going away).
 
-        Every frame pushed so far is already written; the close frame follows
-        them, and the read loop ends when uvicorn reports the disconnect."""
+        What was pushed is written now and the close frame follows it; the
+        read loop ends when uvicorn reports the disconnect."""
         self.proto.close(code, reason)
         self.writer.flush()  # what was pushed goes before the close frame
         self._closing = asyncio.create_task(self._close_socket(code, reason))
