@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from im import errors as E
 from im import keys
+from im.replies import decoded, opt_decoded
 
 USERNAME_RE = re.compile(r"[a-z0-9_.-]{3,32}")
 ROLES = ("user", "agent", "bot", "admin", "system")
@@ -98,12 +99,12 @@ class Accounts:
 
     async def login(self, username: str, password: str) -> tuple[str, Identity, int]:
         uid = (
-            keys.opt_text(await self.redis.get(keys.username(username)))
+            opt_decoded(await self.redis.get(keys.username(username)))
             if USERNAME_RE.fullmatch(username)
             else None
         )
         stored = await self.redis.hmget(keys.user(uid), "pw", "role") if uid else [None, None]
-        pw_hash, role = (keys.opt_text(v) for v in stored)
+        pw_hash, role = (opt_decoded(v) for v in stored)
         try:
             await asyncio.to_thread(self._hasher.verify, pw_hash or self._dummy_hash, password)
             ok = pw_hash is not None
@@ -128,11 +129,11 @@ class Accounts:
         res = await self._check(keys=[keys.token(token_digest(token))])
         if not res or res[1] is None:
             return None
-        return Identity(keys.text(res[0]), keys.text(res[1]))
+        return Identity(decoded(res[0]), decoded(res[1]))
 
     async def logout(self, token: str) -> None:
         digest = token_digest(token)
-        uid = keys.opt_text(await self.redis.hget(keys.token(digest), "uid"))
+        uid = opt_decoded(await self.redis.hget(keys.token(digest), "uid"))
         async with self.redis.pipeline(transaction=True) as p:
             p.delete(keys.token(digest))
             if uid:
@@ -141,8 +142,7 @@ class Accounts:
 
     async def profile(self, uid: str) -> dict[str, str] | None:
         data = {
-            keys.text(k): keys.text(v)
-            for k, v in (await self.redis.hgetall(keys.user(uid))).items()
+            decoded(k): decoded(v) for k, v in (await self.redis.hgetall(keys.user(uid))).items()
         }
         if not data:
             return None

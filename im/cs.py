@@ -19,6 +19,7 @@ from im import cs_scripts, keys
 from im import errors as E
 from im.accounts import SYSTEM_USER
 from im.messages import Messages, Stored
+from im.replies import decoded
 
 AGENT_STATES = ("online", "away", "offline")
 Push = Callable[[str, str], Awaitable[None]]  # (user, frame)
@@ -42,7 +43,7 @@ class CustomerService:
         data = await self.redis.hgetall(f"cs:{sid}")
         if not data:
             raise E.ApiError(E.NOT_FOUND, "no such session", 404)
-        return {keys.text(k): keys.text(v) for k, v in data.items()}
+        return {decoded(k): decoded(v) for k, v in data.items()}
 
     async def notice(self, sid: str, conv: str, what: str, **fields: Any) -> None:
         """The `event` message of a transition, posted by the system account."""
@@ -60,7 +61,7 @@ class CustomerService:
         res = await self._create(args=[sid, conv, customer, topic[:64], self.node_id])
         if int(res[0]) == -1:
             raise E.ApiError(E.CONFLICT, "you already have an open session", 409,
-                             session=keys.text(res[1]))  # fmt: skip
+                             session=decoded(res[1]))  # fmt: skip
         waiting_since = int(res[1])
         await self.notice(sid, conv, "queued")
         queued = {"type": "cs_queued", "session": sid, "conv": conv, "customer": customer,
@@ -88,7 +89,7 @@ class CustomerService:
 
     async def transfer(self, sid: str, caller: str, is_admin: bool, to: str) -> dict[str, Any]:
         role = await self.redis.hget(keys.user(to), "role")
-        if role is None or keys.text(role) != "agent":
+        if role is None or decoded(role) != "agent":
             raise E.ApiError(E.NOT_FOUND, "no such agent", 404)
         res = await self._transfer(args=[sid, caller, to, "1" if is_admin else "0", self.node_id])
         status = int(res[0])
@@ -99,8 +100,8 @@ class CustomerService:
         if status in (-4, -5):
             raise E.ApiError(E.FORBIDDEN, "only the session's agent may transfer it", 403)
         s = await self.session(sid)
-        if keys.text(res[1]) != to:
-            await self.notice(sid, s["conv"], "transferred", from_agent=keys.text(res[1]),
+        if decoded(res[1]) != to:
+            await self.notice(sid, s["conv"], "transferred", from_agent=decoded(res[1]),
                               agent=to)  # fmt: skip
         return {"session": sid, "agent": to}
 
@@ -120,19 +121,19 @@ class CustomerService:
             raise E.ApiError(E.FORBIDDEN, "not a party to this session", 403)
         if status == -6:
             return None
-        conv = keys.text(res[1])
+        conv = decoded(res[1])
         await self.notice(sid, conv, "closed", reason=reason)
         if self.assign_mode != "manual":
             await self.drain_queue()
         return {"session": sid, "state": "closed"}
 
     async def queue(self) -> list[dict[str, Any]]:
-        sids = [keys.text(s) for s in await self.redis.zrange("csq", 0, 499)]
+        sids = [decoded(s) for s in await self.redis.zrange("csq", 0, 499)]
         out = []
         for sid in sids:
             s = await self.redis.hmget(f"cs:{sid}", "conv", "customer", "waiting_since")
             if s[0] is not None:
-                row = {"session": sid, "conv": keys.text(s[0]), "customer": keys.text(s[1])}
+                row = {"session": sid, "conv": decoded(s[0]), "customer": decoded(s[1])}
                 out.append({**row, "waiting_since": int(s[2] or 0)})
         return out
 
@@ -156,7 +157,7 @@ class CustomerService:
 
     async def online_agents(self) -> list[str]:
         """Agents marked online whose presence is live (a crashed node's agents are not)."""
-        agents = sorted(keys.text(a) for a in await self.redis.smembers("ag:online"))
+        agents = sorted(decoded(a) for a in await self.redis.smembers("ag:online"))
         secs, micros = await self.redis.time()
         now = int(secs) * 1000 + int(micros) // 1000
         async with self.redis.pipeline(transaction=False) as p:

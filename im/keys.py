@@ -99,12 +99,3 @@ def group(gid: str) -> str:
 OUTBOX = "outbox"
 RELAY_LEASE = "relay:lease"
 UNREAD_TOTAL_FIELD = "total"
-
-
-def text(value: object) -> str:
-    """A Redis reply as str (the client decodes; this also satisfies the types)."""
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def opt_text(value: object) -> str | None:
-    return None if value is None else text(value)

@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 
 from im import errors as E
 from im import keys, topics
+from im.replies import decoded
 
 DEDUP_TTL_S = 24 * 3600
 _SEND_LUA = Path(__file__).with_name("send.lua").read_text()
@@ -111,14 +112,14 @@ class Messages:
         status = int(res[0])
         if status == 1:
             seq, ts, n = int(res[1]), int(res[2]), int(res[3])
-            members = tuple(keys.text(m) for m in res[4 : 4 + n])
-            nodes = tuple(keys.text(x) for x in res[4 + n :])
+            members = tuple(decoded(m) for m in res[4 : 4 + n])
+            nodes = tuple(decoded(x) for x in res[4 + n :])
             frame = frame_tpl.replace(b"\x00S", str(seq).encode()).replace(
                 b"\x00T", str(ts).encode()
             )
             return Stored(conv, seq, ts, False, members, nodes, frame)
         if status == 0:
-            pconv, pseq, pts = keys.text(res[1]).split(" ")
+            pconv, pseq, pts = decoded(res[1]).split(" ")
             return Stored(pconv, int(pseq), int(pts), True)
         raise _refusal(status, res)
 
@@ -154,11 +155,11 @@ class Messages:
         raw = await self.redis.hmget(
             keys.messages(conv), [str(s) for s in range(after + 1, hi + 1)]
         )
-        return [keys.text(r).encode() for r in raw if r is not None], hi < max_seq
+        return [decoded(r).encode() for r in raw if r is not None], hi < max_seq
 
     async def conv_states(self, uid: str) -> tuple[list[dict[str, Any]], int]:
         """[{conv, max_seq, read_seq, unread}] of the user, and the unread total."""
-        convs = sorted(keys.text(c) for c in await self.redis.smembers(keys.user_convs(uid)))
+        convs = sorted(decoded(c) for c in await self.redis.smembers(keys.user_convs(uid)))
         async with self.redis.pipeline(transaction=True) as p:
             for c in convs:
                 p.hmget(keys.conv(c), "max_seq", "kind", "title")
@@ -169,8 +170,8 @@ class Messages:
         states = [
             {
                 "conv": c,
-                "kind": keys.text(infos[i][1] or ""),
-                "title": keys.text(infos[i][2] or ""),
+                "kind": decoded(infos[i][1] or ""),
+                "title": decoded(infos[i][2] or ""),
                 "max_seq": int(infos[i][0] or 0),
                 "read_seq": int(reads[i] or 0),
                 "unread": int(unreads[i] or 0),

@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaProducer
 
 from im import keys, topics
 from im.background import Background
+from im.replies import decoded
 
 log = logging.getLogger("im.outbox")
 STOP_WAIT_S = 5.0  # for the current batch to finish, then again for the drain
@@ -178,10 +179,10 @@ class OutboxRelay(Background):
         for _, f in entries:
             if f is None:  # an entry with no fields carries nothing to publish
                 continue
-            topic, key, value = keys.text(f["t"]), keys.text(f["k"]), keys.text(f["v"])
+            topic, key, value = decoded(f["t"]), decoded(f["k"]), decoded(f["v"])
             futures.append(await producer.send(topic, value=value.encode(), key=key.encode()))
         await asyncio.gather(*futures)
-        await self.redis.xdel(keys.OUTBOX, *[keys.text(eid) for eid, _ in entries])
+        await self.redis.xdel(keys.OUTBOX, *[decoded(eid) for eid, _ in entries])
         self.published += len(entries)
         return len(entries)
 
@@ -210,7 +211,7 @@ class OutboxRelay(Background):
         now_ms = secs * 1000 + micros // 1000
         oldest = await self.redis.xrange(keys.OUTBOX, count=1)
         if oldest:
-            return min(now_ms, int(keys.text(oldest[0][0]).split("-")[0]) - 1)
+            return min(now_ms, int(decoded(oldest[0][0]).split("-")[0]) - 1)
         return int(now_ms)
 
 
@@ -220,5 +221,5 @@ async def outbox_stats(redis: aioredis.Redis) -> dict[str, int]:
     oldest = await redis.xrange(keys.OUTBOX, count=1)
     secs, micros = await redis.time()
     now_ms = secs * 1000 + micros // 1000
-    lag = now_ms - int(keys.text(oldest[0][0]).split("-")[0]) if oldest else 0
+    lag = now_ms - int(decoded(oldest[0][0]).split("-")[0]) if oldest else 0
     return {"outbox_length": int(length), "relay_lag_ms": int(lag)}

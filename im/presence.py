@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 
 from im import keys
 from im.background import Background
+from im.replies import decoded
 
 log = logging.getLogger("im.presence")
 
@@ -54,7 +55,7 @@ class Presence(Background):
         secs, micros = await self.redis.time()
         now = int(secs) * 1000 + int(micros) // 1000
         entries = await self.redis.hgetall(keys.presence(user))
-        return [keys.text(n) for n, exp in entries.items() if int(exp) > now]
+        return [decoded(n) for n, exp in entries.items() if int(exp) > now]
 
     async def refresh(self) -> None:
         users = self.online_users()

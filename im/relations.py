@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 
 from im import errors as E
 from im import keys
+from im.replies import decoded
 
 MAX_GROUP_MEMBERS = 500
 
@@ -87,17 +88,17 @@ class Relations:
             raise E.ApiError(E.CONFLICT, "already friends", 409)
         if status == -2:
             raise E.ApiError(E.NOT_FOUND, "no pending friend request", 404)
-        return keys.text(res[1]) if status == 1 else None
+        return decoded(res[1]) if status == 1 else None
 
     async def friends(self, me: str) -> list[dict[str, str]]:
-        pairs = sorted((keys.text(k), keys.text(v)) for k, v in
+        pairs = sorted((decoded(k), decoded(v)) for k, v in
                        (await self.redis.hgetall(keys.friends(me))).items())  # fmt: skip
         async with self.redis.pipeline(transaction=False) as p:
             for uid, _ in pairs:
                 p.hget(keys.user(uid), "username")
             names = await p.execute()
         return [
-            {"user_id": uid, "username": keys.text(name or ""), "conv": conv}
+            {"user_id": uid, "username": decoded(name or ""), "conv": conv}
             for (uid, conv), name in zip(pairs, names, strict=True)
         ]
 
@@ -131,9 +132,9 @@ class Relations:
         conv, owner = await self.redis.hmget(keys.group(group_id), "conv", "owner")
         if conv is None:
             raise E.ApiError(E.NOT_FOUND, "no such group", 404)
-        if keys.text(owner) != caller:
+        if decoded(owner) != caller:
             raise E.ApiError(E.FORBIDDEN, "only the owner may do that", 403)
-        return keys.text(conv)
+        return decoded(conv)
 
     async def add_member(self, group_id: str, caller: str, user: str) -> None:
         conv = await self._owned_group(group_id, caller)

@@ -25,6 +25,7 @@ from im.messages import Limits, Messages, Stored
 from im.outbox import OutboxRelay
 from im.presence import Presence
 from im.relations import Relations
+from im.replies import decoded
 from im.settings import ServerSettings
 from im.wire import encode
 
@@ -232,7 +233,7 @@ class Services:
                 for seq, frame in zip(range(first, upto), raw, strict=True):
                     if frame is not None:
                         link.push_msg(
-                            encode(keys.text(frame)), conv, seq, now + self.hub.ack_timeout_s, now
+                            encode(decoded(frame)), conv, seq, now + self.hub.ack_timeout_s, now
                         )
                         healed += 1
                 link.skip_to(conv, upto, now + self.hub.ack_timeout_s)  # a seq never stored

@@ -18,19 +18,31 @@ import pytest
 from im.envconfig import load
 from stack.manager import Stack
 from stack.settings import StackSettings
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DIR = ROOT / ".stack-test"
+# Chosen once per test session: two sessions (clones, worktrees) can run at once.
+PORTS = {
+    name: free_port()
+    for name in (
+        "IM_REDIS_PORT",
+        "IM_KAFKA_PORT",
+        "IM_KAFKA_CONTROLLER_PORT",
+        "IM_HTTP_PORT",
+        "IM_ANALYTICS_PORT",
+    )
+}
 
 
 def test_stack_settings() -> StackSettings:
     env = {
         "IM_STACK_DIR": str(TEST_DIR),
-        "IM_REDIS_PORT": "26379",
-        "IM_KAFKA_PORT": "29092",
-        "IM_KAFKA_CONTROLLER_PORT": "29093",
-        "IM_HTTP_PORT": "28080",
-        "IM_ANALYTICS_PORT": "28090",
+        "IM_REDIS_PORT": str(PORTS["IM_REDIS_PORT"]),
+        "IM_KAFKA_PORT": str(PORTS["IM_KAFKA_PORT"]),
+        "IM_KAFKA_CONTROLLER_PORT": str(PORTS["IM_KAFKA_CONTROLLER_PORT"]),
+        "IM_HTTP_PORT": str(PORTS["IM_HTTP_PORT"]),
+        "IM_ANALYTICS_PORT": str(PORTS["IM_ANALYTICS_PORT"]),
         "IM_KAFKA_PARTITIONS": "4",
         # Short windows and ticks so event-time results come within seconds.
         "IM_TICK_INTERVAL_S": "0.5",

@@ -12,9 +12,10 @@ from im import topics
 from stack.manager import Stack
 from tests.client import Device, User
 from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent, events_of
+from tests.ports import free_port
 from tests.servers import server_node
 
-PORT = 28250
+PORT = free_port()
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,10 @@ from im import topics
 from stack.manager import Stack
 from tests.client import User
 from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent
+from tests.ports import free_ports
 from tests.servers import server_node
 
-PORT_MANUAL, PORT_AUTO = 28260, 28261
+PORT_MANUAL, PORT_AUTO = free_ports(2)
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,10 @@ import pytest
 
 from stack.manager import Stack
 from tests.client import Device, User
+from tests.ports import free_ports
 from tests.servers import server_node
 
-PORT_A, PORT_B = 28200, 28201
+PORT_A, PORT_B, PORT_C, PORT_D = free_ports(4)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +37,8 @@ async def collect(dev: Device, conv: str, count: int, ack: bool = True) -> list[
 async def test_three_senders_600_messages_every_device_same_order(stack: Stack) -> None:
     # Default ack timeout (5 s): with the module's 0.5 s a loaded machine may
     # resend before an ack arrives, and a resend is a legitimate duplicate.
-    with server_node(stack, "ord-a", PORT_A + 2), server_node(stack, "ord-b", PORT_B + 2):
-        await _three_senders(f"http://127.0.0.1:{PORT_A + 2}", f"http://127.0.0.1:{PORT_B + 2}")
+    with server_node(stack, "ord-a", PORT_C), server_node(stack, "ord-b", PORT_D):
+        await _three_senders(f"http://127.0.0.1:{PORT_C}", f"http://127.0.0.1:{PORT_D}")
 
 
 async def _three_senders(a: str, b: str) -> None:

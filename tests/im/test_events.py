@@ -16,9 +16,10 @@ from im.consumer import decode
 from stack.manager import Stack
 from tests.client import User
 from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent
+from tests.ports import free_ports
 from tests.servers import server_node
 
-PORT = 28270
+PORT, PORT_TICKER = free_ports(2)
 ENVELOPE = {"v": int, "id": str, "type": str, "ts": int, "node": str}
 OPT = object()  # marks an optional field
 # type -> (topic, key field, {field: type or (type, OPT)})
@@ -155,7 +156,7 @@ async def test_every_event_type_with_its_fields_and_key(stack: Stack) -> None:
 
 
 async def test_ticks_reach_every_partition_while_nobody_chats(stack: Stack) -> None:
-    with server_node(stack, "ticker", PORT + 1):
+    with server_node(stack, "ticker", PORT_TICKER):
         consumer = AIOKafkaConsumer(bootstrap_servers=stack.settings.kafka_bootstrap,
                                     group_id=None, auto_offset_reset="latest")  # fmt: skip
         await consumer.start()

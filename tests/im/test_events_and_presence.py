@@ -14,9 +14,10 @@ from im import topics
 from im.consumer import EventConsumer
 from stack.manager import Stack
 from tests.client import User
+from tests.ports import free_port
 from tests.servers import server_node
 
-PORT = 28240
+PORT = free_port()
 WORDS = Path(__file__).resolve().parents[2] / "im" / "words"
 
 

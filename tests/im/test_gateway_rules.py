@@ -31,14 +31,15 @@ import websockets
 from im.content import DEFAULT_ABUSIVE, load_words
 from stack.manager import Stack
 from tests.client import User
+from tests.ports import free_port, free_ports
 from tests.servers import server_node
 
-PORT_RULES = 28300  # short timers, the stack's raised send limits
-PORT_LIMITS = 28301  # the default send limits
-PORT_SHUTDOWN = 28302  # SIGTERMed by its test
-PORT_SHUTDOWN_ANON = 28303  # SIGTERMed by its test
-PORT_TLS = 28304  # HTTPS / WSS
-PORT_PAIR_A, PORT_PAIR_B = 28305, 28306  # two nodes on the same Redis
+PORT_RULES = free_port()  # short timers, the stack's raised send limits
+PORT_LIMITS = free_port()  # the default send limits
+PORT_SHUTDOWN = free_port()  # SIGTERMed by its test
+PORT_SHUTDOWN_ANON = free_port()  # SIGTERMed by its test
+PORT_TLS = free_port()  # HTTPS / WSS
+PORT_PAIR_A, PORT_PAIR_B = free_ports(2)  # two nodes on the same Redis
 
 MAX_FRAME = 4096
 TIMERS = {"IM_AUTH_TIMEOUT_S": "1", "IM_HEARTBEAT_S": "1", "IM_MAX_FRAME_BYTES": str(MAX_FRAME)}

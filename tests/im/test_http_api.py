@@ -9,9 +9,10 @@ import pytest
 
 from stack.manager import Stack
 from tests.client import User
+from tests.ports import free_port
 from tests.servers import server_node
 
-PORT = 28180
+PORT = free_port()
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,10 @@ import websockets
 
 from stack.manager import Stack
 from tests.client import Device, User
+from tests.ports import free_ports
 from tests.servers import server_node
 
-PORT_A, PORT_B = 28220, 28221
+PORT_A, PORT_B = free_ports(2)
 PER_SENDER = 120
 
 

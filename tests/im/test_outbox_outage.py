@@ -19,18 +19,20 @@ from stack.manager import Stack
 from stack.settings import StackSettings
 from tests.client import User
 from tests.conftest import TEST_DIR
+from tests.ports import free_port, free_ports
 from tests.servers import server_node
 
 MESSAGES = 2000
-PORT_A, PORT_B = 28290, 28291
+PORT_A, PORT_B = free_ports(2)
 
 
 @pytest.fixture(scope="module")
 def own_stack(stack: Stack) -> Iterator[Stack]:
     folder = TEST_DIR / "outage"
     shutil.rmtree(folder, ignore_errors=True)
-    env = {"IM_STACK_DIR": str(folder), "IM_REDIS_PORT": "26479", "IM_KAFKA_PORT": "29192",
-           "IM_KAFKA_CONTROLLER_PORT": "29193", "IM_KAFKA_PARTITIONS": "4",
+    env = {"IM_STACK_DIR": str(folder), "IM_REDIS_PORT": str(free_port()),
+           "IM_KAFKA_PORT": str(free_port()),
+           "IM_KAFKA_CONTROLLER_PORT": str(free_port()), "IM_KAFKA_PARTITIONS": "4",
            "IM_TICK_INTERVAL_S": "0.5"}  # fmt: skip
     extra = (("IM_RATE_BURST", "100000"), ("IM_RATE_PER_S", "100000"))
     st = Stack(load(StackSettings, env, extra_env=extra), say=lambda _m: None)

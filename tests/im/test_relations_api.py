@@ -9,9 +9,10 @@ import pytest
 
 from stack.manager import Stack
 from tests.client import User
+from tests.ports import free_port
 from tests.servers import server_node
 
-PORT = 28230
+PORT = free_port()
 ADMIN, ADMIN_PW = "root-admin", "admin password 1"
 
 

@@ -19,9 +19,10 @@ import pytest
 
 from stack.manager import Stack
 from tests.client import Device, User
+from tests.ports import free_port
 from tests.servers import server_node
 
-PORT = 28210
+PORT = free_port()
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from stack.manager import Stack, run_cli
 from stack.procs import Proc, ProcessFailed, _alive
 from stack.services import Service
 from stack.settings import StackSettings
+from tests.ports import free_port
 
 
 def test_up_twice_is_harmless(stack: Stack) -> None:
@@ -32,14 +33,15 @@ def _port_open(port: int) -> bool:
 
 
 def test_down_leaves_no_process_and_frees_the_port(tmp_path: object) -> None:
-    settings = load(StackSettings, {"IM_STACK_DIR": str(tmp_path), "IM_REDIS_PORT": "26999"})
+    port = free_port()
+    settings = load(StackSettings, {"IM_STACK_DIR": str(tmp_path), "IM_REDIS_PORT": str(port)})
     st = Stack(settings, say=lambda _m: None)
     st.up(["redis"])
     pid = st.proc("redis").pid()
-    assert pid is not None and _port_open(26999)
+    assert pid is not None and _port_open(port)
     st.down(["redis"])
     assert not _alive(pid)
-    assert not _port_open(26999)
+    assert not _port_open(port)
     assert not st.proc("redis").pid_file.exists()
     st.down(["redis"])  # twice: still fine
 

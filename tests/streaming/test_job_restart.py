@@ -26,6 +26,7 @@ from stack.procs import Proc
 from stack.services import base_env
 from stack.settings import StackSettings
 from tests.conftest import TEST_DIR
+from tests.ports import free_port
 
 WINDOW_S = 2
 
@@ -34,8 +35,9 @@ WINDOW_S = 2
 def own_stack(stack: Stack) -> Iterator[Stack]:
     folder = TEST_DIR / "restart"
     shutil.rmtree(folder, ignore_errors=True)
-    env = {"IM_STACK_DIR": str(folder), "IM_REDIS_PORT": "26579", "IM_KAFKA_PORT": "29292",
-           "IM_KAFKA_CONTROLLER_PORT": "29293", "IM_KAFKA_PARTITIONS": "4",
+    env = {"IM_STACK_DIR": str(folder), "IM_REDIS_PORT": str(free_port()),
+           "IM_KAFKA_PORT": str(free_port()),
+           "IM_KAFKA_CONTROLLER_PORT": str(free_port()), "IM_KAFKA_PARTITIONS": "4",
            "IM_STREAM_COUNT_WINDOW_S": str(WINDOW_S), "IM_STREAM_LATENESS_S": "1"}  # fmt: skip
     extra = (("IM_STREAM_CHECKPOINT_S", "1"),)
     st = Stack(load(StackSettings, env, extra_env=extra), say=lambda _m: None)
