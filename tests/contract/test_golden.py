@@ -63,8 +63,8 @@ async def test_chat_message_events_are_byte_for_byte_what_they_were(stack: Stack
         await r.hset(keys.user(f"{tag}-agent"), mapping={"role": "agent"})
         await r.hset(keys.conv(f"{tag}-g"), mapping={"kind": "group", "max_seq": 0})
         await r.sadd(keys.members(f"{tag}-g"), f"{tag}-alice", f"{tag}-bob")
-        await r.hset(keys.conv(f"{tag}-cs"), mapping={
-            "kind": "cs", "max_seq": 0, "session": f"s_{tag}", "agent": f"{tag}-agent"})  # fmt: skip
+        cs = {"kind": "cs", "max_seq": 0, "session": f"s_{tag}", "agent": f"{tag}-agent"}
+        await r.hset(keys.conv(f"{tag}-cs"), mapping=cs)
         await r.sadd(keys.members(f"{tag}-cs"), f"{tag}-alice", f"{tag}-agent")
         msgs = Messages(r, "node-golden")
         await msgs.store(f"{tag}-g", f"{tag}-alice", "cm-1", "Hello  WORLD \u00e9\u4f60\u597d")
