@@ -47,6 +47,7 @@ COPY --from=jars /jars/ /opt/im/jars/
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/im im
 
 WORKDIR /app
+COPY contract/ contract/
 COPY im/ im/
 COPY streaming/ streaming/
 COPY analytics/ analytics/

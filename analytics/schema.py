@@ -1,4 +1,9 @@
-"""ClickHouse tables fed from Kafka topics, and how an event becomes a row."""
+"""ClickHouse tables fed from Kafka topics, and how an event becomes a row.
+
+Derived from the contract (contract.results): a column per field, its type
+from the field's kind, and a row converter per table. Only storage choices
+live here: the engine and the `inserted_at` version column.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from im import topics
+from contract import results
+from contract.fields import Field, Kind
 
 
 def ms(value: Any) -> dt.datetime:
@@ -23,134 +29,66 @@ class Table:
     row: Callable[[dict[str, Any]], list[Any]]
 
 
-# ReplacingMergeTree keyed by what identifies a result row: a row written
-# twice (a job restarted without its checkpoint) collapses to one; read
-# with FINAL for exact answers.
-MESSAGE_COUNTS = Table(
-    name="message_counts",
-    topic=topics.MESSAGE_COUNT,
-    ddl="""
-CREATE TABLE IF NOT EXISTS message_counts (
-  window_start DateTime64(3, 'UTC'),
-  window_end DateTime64(3, 'UTC'),
-  conv String,
-  messages UInt64,
-  inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
-) ENGINE = ReplacingMergeTree(inserted_at)
-ORDER BY (conv, window_start)
-""",
-    columns=["window_start", "window_end", "conv", "messages"],
-    row=lambda e: [ms(e["window_start"]), ms(e["window_end"]), str(e["conv"]), int(e["messages"])],
-)
+def _strings(value: Any) -> list[str]:
+    return [str(x) for x in value]
 
 
-def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+_CONVERT: dict[Kind, Callable[[Any], Any]] = {
+    Kind.STRING: str,
+    Kind.INT: int,
+    Kind.LONG: int,
+    Kind.MS: ms,
+    Kind.DOUBLE: float,
+    Kind.STRINGS: _strings,
+}
 
 
-REPLY_RATES = Table(
-    name="reply_rates",
-    topic=topics.REPLY_RATE,
-    ddl="""
-CREATE TABLE IF NOT EXISTS reply_rates (
-  window_start DateTime64(3, 'UTC'),
-  window_end DateTime64(3, 'UTC'),
-  agent String,
-  waits UInt64,
-  replied_5m UInt64,
-  reply_rate Float64,
-  avg_reply_s Nullable(Float64),
-  p90_reply_s Nullable(Float64),
-  inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
-) ENGINE = ReplacingMergeTree(inserted_at)
-ORDER BY (agent, window_start)
-""",
-    columns=[
-        "window_start",
-        "window_end",
-        "agent",
-        "waits",
-        "replied_5m",
-        "reply_rate",
-        "avg_reply_s",
-        "p90_reply_s",
-    ],
-    row=lambda e: [
-        ms(e["window_start"]),
-        ms(e["window_end"]),
-        str(e["agent"]),
-        int(e["waits"]),
-        int(e["replied_5m"]),
-        float(e["reply_rate"]),
-        _opt_float(e.get("avg_reply_s")),
-        _opt_float(e.get("p90_reply_s")),
-    ],
-)
+def _converter(f: Field) -> Callable[[dict[str, Any]], Any]:
+    """How one field of a decoded event becomes its column's value.
 
-CONVERSATION_SESSIONS = Table(
-    name="conversation_sessions",
-    topic=topics.SESSIONS,
-    ddl="""
-CREATE TABLE IF NOT EXISTS conversation_sessions (
-  conv String,
-  session String,
-  start DateTime64(3, 'UTC'),
-  end DateTime64(3, 'UTC'),
-  messages UInt64,
-  customer_messages UInt64,
-  agent_messages UInt64,
-  ended_by String,
-  inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
-) ENGINE = ReplacingMergeTree(inserted_at)
-ORDER BY (conv, start)
-""",
-    columns=[
-        "conv",
-        "session",
-        "start",
-        "end",
-        "messages",
-        "customer_messages",
-        "agent_messages",
-        "ended_by",
-    ],
-    row=lambda e: [
-        str(e["conv"]),
-        str(e.get("session") or ""),
-        ms(e["start"]),
-        ms(e["end"]),
-        int(e["messages"]),
-        int(e["customer_messages"]),
-        int(e["agent_messages"]),
-        str(e.get("ended_by") or ""),
-    ],
-)
+    A missing required field raises KeyError (the sink counts a bad row); a
+    missing optional string is '' and a missing optional number NULL."""
+    name = f.name
+    convert = _CONVERT[f.kind]
+    if not f.optional:
+        return lambda e: convert(e[name])
+    if f.kind is Kind.STRING:
+        return lambda e: str(e.get(name) or "")
+    return lambda e: None if e.get(name) is None else convert(e[name])
 
-MODERATION = Table(
-    name="moderation",
-    topic=topics.MODERATION,
-    ddl="""
-CREATE TABLE IF NOT EXISTS moderation (
-  user String,
-  rule LowCardinality(String),
-  first_ts DateTime64(3, 'UTC'),
-  last_ts DateTime64(3, 'UTC'),
-  count UInt64,
-  conv String,
-  inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
-) ENGINE = ReplacingMergeTree(inserted_at)
-ORDER BY (user, rule, first_ts)
-""",
-    columns=["user", "rule", "first_ts", "last_ts", "count", "conv"],
-    row=lambda e: [
-        str(e["user"]),
-        str(e["rule"]),
-        ms(e["first_ts"]),
-        ms(e["last_ts"]),
-        int(e["count"]),
-        str(e.get("conv") or ""),
-    ],
-)
 
-TABLES = [MESSAGE_COUNTS, REPLY_RATES, CONVERSATION_SESSIONS, MODERATION]
+def _row(fields: tuple[Field, ...]) -> Callable[[dict[str, Any]], list[Any]]:
+    converters = [_converter(f) for f in fields]
+    return lambda e: [c(e) for c in converters]
+
+
+def table(result: results.Result) -> Table:
+    """The ClickHouse table of a stored result.
+
+    ReplacingMergeTree keyed by what identifies a result row: a row written
+    twice (a job restarted without its checkpoint) collapses to one; read
+    with FINAL for exact answers."""
+    assert result.order_by is not None, f"{result.table} is not stored"
+    cols = "".join(f"  {f.name} {f.clickhouse_type},\n" for f in result.fields)
+    ddl = (
+        f"\nCREATE TABLE IF NOT EXISTS {result.table} (\n{cols}"
+        "  inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)\n"
+        ") ENGINE = ReplacingMergeTree(inserted_at)\n"
+        f"ORDER BY ({', '.join(result.order_by)})\n"
+    )
+    return Table(
+        name=result.table,
+        topic=result.topic,
+        ddl=ddl,
+        columns=[f.name for f in result.fields],
+        row=_row(result.fields),
+    )
+
+
+MESSAGE_COUNTS = table(results.MESSAGE_COUNTS)
+REPLY_RATES = table(results.REPLY_RATES)
+CONVERSATION_SESSIONS = table(results.CONVERSATION_SESSIONS)
+MODERATION = table(results.MODERATION)
+
+TABLES = [table(r) for r in results.STORED]
 BY_TOPIC = {t.topic: t for t in TABLES}

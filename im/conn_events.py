@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 import time
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
+from contract import events
 from im import errors as E
-from im import keys, topics
+from im import keys
 
 # Close code -> the `reason` of EVENTS.md.
 _REASONS = {
@@ -31,21 +33,22 @@ class ConnectionEvents:
         self.redis = redis
         self.node_id = node_id
 
-    async def _emit(self, etype: str, key: str, **fields: object) -> None:
-        event = {"v": 1, "id": "n:" + secrets.token_hex(10), "type": etype,
-                 "ts": int(time.time() * 1000), "node": self.node_id, **fields}  # fmt: skip
+    async def _emit(self, etype: events.EventType, **fields: Any) -> None:
+        event = events.record(
+            etype, id="n:" + secrets.token_hex(10), ts=int(time.time() * 1000),
+            node=self.node_id, **fields,
+        )  # fmt: skip
         await self.redis.xadd(
-            keys.OUTBOX, {"t": topics.CONNECTION, "k": key, "v": orjson.dumps(event)}
+            keys.OUTBOX, {"t": etype.topics[0], "k": etype.key_of(event), "v": orjson.dumps(event)}
         )
 
     async def opened(self, user: str, device: str) -> None:
-        await self._emit("conn.open", user, user=user, device=device)
+        await self._emit(events.CONN_OPEN, user=user, device=device)
 
     async def closed(self, user: str, device: str, reason: str, duration_ms: int) -> None:
-        await self._emit("conn.close", user, user=user, device=device, reason=reason,
+        await self._emit(events.CONN_CLOSE, user=user, device=device, reason=reason,
                          duration_ms=duration_ms)  # fmt: skip
 
-    async def auth_failed(self, device: str | None, reason: str) -> None:
+    async def auth_failed(self, device: str, reason: str) -> None:
         # The token named nobody: the key is the device (or "-"), never the token.
-        await self._emit("conn.auth_failed", device or "-", user=None, device=device,
-                         reason=reason)  # fmt: skip
+        await self._emit(events.CONN_AUTH_FAILED, user=None, device=device, reason=reason)

@@ -14,7 +14,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from im import keys, topics
+from contract import topics
+from im import keys
 from im.background import Background
 from im.consumer import EventConsumer
 from im.cs import CustomerService

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,8 +9,10 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
+from contract import events, topics
+from contract.content import content_hash
 from im import errors as E
-from im import keys, topics
+from im import keys
 from im.replies import decoded
 
 DEDUP_TTL_S = 24 * 3600
@@ -52,12 +53,6 @@ def _splice(obj_without: dict[str, Any], head: bytes) -> bytes:
     return head + (b"," + rest[1:] if len(rest) > 2 else b"}")
 
 
-def content_hash(text: str) -> str:
-    # Whitespace and case folded, so trivially varied repeats still match.
-    norm = " ".join(text.split()).casefold()
-    return hashlib.sha256(norm.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
 class Messages:
     def __init__(self, redis: aioredis.Redis, node_id: str, limits: Limits = Limits()) -> None:
         self.redis = redis
@@ -76,7 +71,6 @@ class Messages:
         flags: tuple[str, ...] = (),
         token_digest: str = "",
         enforce_limits: bool = True,
-        extra_event: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
     ) -> Stored:
         """Store a message once; a retried cmid returns the first result."""
@@ -84,9 +78,12 @@ class Messages:
         frame_tpl = _splice(
             {"from": sender, "cmid": cmid, "kind": kind, "body": body or {"text": text}}, head
         )
+        # The event of contract.events.CHAT_MESSAGE (tests/contract checks it):
+        # the fields only the send step knows are placeholders, filled there.
         ev_head = (
-            b'{"v":1,"id":' + orjson.dumps(f"m:{conv}:")[:-1] + b'\x00S","type":"chat.message",'
-            b'"ts":\x00T,"seq":\x00S,"conv_kind":"\x00K","sender_role":"\x00R"'
+            b'{"v":1,"id":' + orjson.dumps(events.message_id(conv, ""))[:-1] + b'\x00S",'
+            b'"type":"chat.message","ts":\x00T,"seq":\x00S,"conv_kind":"\x00K",'
+            b'"sender_role":"\x00R"'
         )
         event_tpl = _splice(
             {
@@ -98,7 +95,6 @@ class Messages:
                 "text_len": len(text),
                 "content_hash": content_hash(text),
                 "flags": list(flags),
-                **(extra_event or {}),
             },
             ev_head,
         )

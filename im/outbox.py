@@ -27,7 +27,8 @@ import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
-from im import keys, topics
+from contract import events
+from im import keys
 from im.background import Background
 from im.replies import decoded
 
@@ -192,17 +193,12 @@ class OutboxRelay(Background):
             return
         self._last_tick = now
         ts = await self.tick_ts()
-        for topic in topics.TICKED:
+        for topic in events.TICK.topics:
             for p in sorted(await producer.partitions_for(topic)):
-                value = orjson.dumps(
-                    {
-                        "v": 1,
-                        "id": "t:" + secrets.token_hex(8),
-                        "type": "tick",
-                        "ts": ts,
-                        "node": self.node_id,
-                    }
+                tick = events.record(
+                    events.TICK, id="t:" + secrets.token_hex(8), ts=ts, node=self.node_id
                 )
+                value = orjson.dumps(tick)
                 await producer.send(topic, value=value, partition=p)
         await producer.flush()
 

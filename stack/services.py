@@ -158,7 +158,7 @@ def _kafka(s: StackSettings, say: Say) -> Launch:
 
 
 def _create_topics(s: StackSettings, say: Say) -> None:
-    from im import topics
+    from contract import topics
 
     made = probes.create_topics(s.kafka_bootstrap, topics.ALL, s.kafka_partitions)
     if made:

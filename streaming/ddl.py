@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from im import topics
+from contract import events, results
+from contract.fields import Field
 from streaming.settings import StreamSettings
 
-CHAT_COLUMNS = """
-  `type` STRING,
-  `id` STRING,
-  ts BIGINT,
-  node STRING,
-  conv STRING,
-  conv_kind STRING,
-  seq BIGINT,
-  sender STRING,
-  sender_role STRING,
-  kind STRING,
-  cmid STRING,
-  text_len INT,
-  content_hash STRING,
-  flags ARRAY<STRING>,
-  `session` STRING,
-  agent STRING
-"""
+# The envelope fields the job reads (not `v`: every version-1 field is read by name).
+SOURCE_ENVELOPE = ("type", "id", "ts", "node")
+
+
+def columns(fields: tuple[Field, ...]) -> str:
+    """A Flink column list, one column a line."""
+    return ",\n".join(f"  {f.flink_column}" for f in fields)
+
+
+_ENVELOPE = {f.name: f for f in events.ENVELOPE}
+CHAT_COLUMNS = columns(tuple(_ENVELOPE[n] for n in SOURCE_ENVELOPE) + events.CHAT_MESSAGE.fields)
 
 
 def event_time(lateness_s: int) -> str:
@@ -72,58 +66,18 @@ def _kafka_sink(s: StreamSettings, topic: str, key: str | None, name: str) -> st
 
 def chat_events(s: StreamSettings) -> str:
     return (
-        f"CREATE TABLE chat_events ({CHAT_COLUMNS},\n{event_time(s.lateness_s)}\n)"
-        f" WITH ({_kafka_source(s, topics.CHAT)}\n)"
+        f"CREATE TABLE chat_events (\n{CHAT_COLUMNS},\n{event_time(s.lateness_s)}\n)"
+        f" WITH ({_kafka_source(s, events.CHAT_MESSAGE.topics[0])}\n)"
     )
 
 
-def _sink(s: StreamSettings, table: str, columns: str, topic: str, key: str | None) -> str:
-    return f"CREATE TABLE {table} (\n{columns}\n) WITH ({_kafka_sink(s, topic, key, table)}\n)"
-
-
-def message_counts(s: StreamSettings) -> str:
-    return _sink(s, "message_counts",
-                 "  window_start BIGINT, window_end BIGINT, conv STRING, messages BIGINT",
-                 topics.MESSAGE_COUNT, "conv")  # fmt: skip
-
-
-def reply_rates(s: StreamSettings) -> str:
-    return _sink(s, "reply_rates",
-                 "  window_start BIGINT, window_end BIGINT, agent STRING, waits BIGINT,\n"
-                 "  replied_5m BIGINT, reply_rate DOUBLE, avg_reply_s DOUBLE, p90_reply_s DOUBLE",
-                 topics.REPLY_RATE, "agent")  # fmt: skip
-
-
-def conversation_sessions(s: StreamSettings) -> str:
-    return _sink(s, "conversation_sessions",
-                 "  conv STRING, `session` STRING, `start` BIGINT, `end` BIGINT, messages BIGINT,\n"
-                 "  customer_messages BIGINT, agent_messages BIGINT, ended_by STRING",
-                 topics.SESSIONS, "conv")  # fmt: skip
-
-
-def moderation(s: StreamSettings) -> str:
-    return _sink(s, "moderation",
-                 "  `user` STRING, rule STRING, first_ts BIGINT, last_ts BIGINT, `count` BIGINT,\n"
-                 "  conv STRING",
-                 topics.MODERATION, "user")  # fmt: skip
-
-
-def control(s: StreamSettings) -> str:
-    # Both command shapes share this table; NULL fields are left out of the JSON.
-    return _sink(s, "control",
-                 "  `type` STRING, `session` STRING, ts BIGINT, `user` STRING, until BIGINT,\n"
-                 "  rule STRING",
-                 topics.CONTROL, None)  # fmt: skip
-
-
-SINK_DDL = {
-    "message_counts": message_counts,
-    "reply_rates": reply_rates,
-    "conversation_sessions": conversation_sessions,
-    "moderation": moderation,
-    "control": control,
-}
+def sink(s: StreamSettings, result: results.Result) -> str:
+    """The exactly-once Kafka sink table of a result (contract.results)."""
+    return (
+        f"CREATE TABLE {result.table} (\n{columns(result.fields)}\n)"
+        f" WITH ({_kafka_sink(s, result.topic, result.key, result.table)}\n)"
+    )
 
 
 def all_tables(s: StreamSettings) -> list[str]:
-    return [chat_events(s), *(make(s) for make in SINK_DDL.values())]
+    return [chat_events(s), *(sink(s, r) for r in results.RESULTS)]

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from analytics.settings import AnalyticsSettings
-from im import topics
+from contract import topics
 from im.envconfig import env_names, load
 from im.settings import ServerSettings
 from streaming.settings import StreamSettings
@@ -406,7 +406,7 @@ def test_dockerfile() -> None:
     assert "dependency:copy-dependencies -DoutputDirectory=/jars" in text
     assert "openjdk-17-jre-headless" in text
     assert "requirements.lock" in text
-    for pkg in ("im", "streaming", "analytics", "stack", "dashboards", "alerts"):
+    for pkg in ("contract", "im", "streaming", "analytics", "stack", "dashboards", "alerts"):
         assert re.search(rf"^COPY {pkg}/ {pkg}/$", text, re.M), pkg
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0")

@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from im import topics
+from contract import topics
 from stack.manager import Stack
 from tests.client import User
 from tests.im.cs_helpers import agent, events_of

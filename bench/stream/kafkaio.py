@@ -46,7 +46,7 @@ def stop_all(st: Stack) -> None:
 
 
 def fresh_kafka(cfg: StreamBenchConfig, say: Say) -> Stack:
-    """Kafka from an empty folder, every topic of im.topics created (partitions as the stack)."""
+    """Kafka from an empty folder, every contract topic created (partitions as the stack)."""
     st = Stack(stack_settings(cfg), say=lambda m: say(f"stack: {m}"))
     stop_all(st)
     shutil.rmtree(st.settings.root, ignore_errors=True)

@@ -24,9 +24,10 @@ from multiprocessing.synchronize import Event as MpEvent
 
 import orjson
 
-from bench.stream.events import Conversations, Event, tick
 from bench.stream.kafkaio import Batcher, producer
-from im import topics
+from contract import topics
+from traffic.chat import Event
+from traffic.rate import Conversations, tick
 
 STEP_S = 0.005
 DUP_RATE = 0.005

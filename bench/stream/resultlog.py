@@ -19,7 +19,7 @@ from pathlib import Path
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from im import topics
+from contract import topics
 
 TOPICS = (topics.MESSAGE_COUNT, topics.MODERATION, topics.CONTROL)
 

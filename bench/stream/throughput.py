@@ -1,6 +1,6 @@
 """1. Sustained throughput: a pre-produced batch, the job started from the earliest offset.
 
-The batch: `events` chat messages of realistic traffic (bench.stream.events)
+The batch: `events` chat messages of realistic traffic (traffic.rate)
 spread evenly over `span_s` of event time, ts moved back by up to 1 s (the
 relay's disorder), 0.5 % relayed twice (up to 2 s later), ticks into every
 partition every 2 s of event time (the server's default), then one tick per
@@ -38,10 +38,11 @@ from bench import machine
 from bench.stream import flinklog
 from bench.stream import job as jobproc
 from bench.stream.config import StreamBenchConfig
-from bench.stream.events import Conversations, Event, tick
 from bench.stream.kafkaio import Batcher, GroupOffsets, Say, behind, end_offsets, producer
-from im import topics
+from contract import topics
 from stack.manager import Stack
+from traffic.chat import Event
+from traffic.rate import Conversations, tick
 
 START_MS = 1_795_000_123_456  # event time of the batch's first message (not window-aligned)
 SERVER_TICK_S = 2.0

@@ -12,7 +12,7 @@ from analytics.clickhouse import ClickHouse, QueryError
 from analytics.schema import MESSAGE_COUNTS
 from analytics.settings import AnalyticsSettings
 from analytics.sink import Sink
-from im import topics
+from contract import topics
 from im.envconfig import load
 from stack.manager import Stack
 

@@ -7,7 +7,7 @@ import socket
 import pytest
 from aiokafka.errors import KafkaConnectionError
 
-from im import topics
+from contract import topics
 from im.consumer import EventConsumer
 from stack.manager import Stack
 

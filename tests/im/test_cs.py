@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from im import topics
+from contract import topics
 from stack.manager import Stack
 from tests.client import Device, User
 from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent, events_of

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
-from im import topics
+from contract import topics
 from stack.manager import Stack
 from tests.client import User
 from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent

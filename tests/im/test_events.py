@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from im import topics
+from contract import events, topics
 from im.consumer import decode
 from stack.manager import Stack
 from tests.client import User
@@ -20,56 +20,29 @@ from tests.ports import free_ports
 from tests.servers import server_node
 
 PORT, PORT_TICKER = free_ports(2)
-ENVELOPE = {"v": int, "id": str, "type": str, "ts": int, "node": str}
-OPT = object()  # marks an optional field
-# type -> (topic, key field, {field: type or (type, OPT)})
-SCHEMA: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "chat.message": (topics.CHAT, "conv", {
-        "conv": str, "conv_kind": str, "seq": int, "sender": str, "sender_role": str,
-        "kind": str, "cmid": str, "text_len": int, "content_hash": str, "flags": list,
-        "session": (str, OPT), "agent": (str, OPT),
-    }),
-    "conn.open": (topics.CONNECTION, "user", {"user": str, "device": str}),
-    "conn.close": (topics.CONNECTION, "user", {
-        "user": str, "device": str, "reason": str, "duration_ms": int}),
-    "conn.auth_failed": (topics.CONNECTION, "device", {
-        "user": (type(None), OPT), "device": str, "reason": (str, OPT)}),
-    "cs.created": (topics.SESSION, "session", {"session": str, "conv": str, "customer": str}),
-    "cs.accepted": (topics.SESSION, "session", {
-        "session": str, "conv": str, "customer": str, "agent": str}),
-    "cs.transferred": (topics.SESSION, "session", {
-        "session": str, "conv": str, "customer": str, "agent": str, "from_agent": str,
-        "to_agent": str}),
-    "cs.closed": (topics.SESSION, "session", {
-        "session": str, "conv": str, "customer": str, "agent": (str, OPT), "reason": str}),
-}  # fmt: skip
+SERVER_EVENTS = {e.name for e in events.SERVER_EVENTS if e is not events.TICK}
 EVENTS_MD = Path(__file__).resolve().parents[3] / "shared" / "design" / "EVENTS.md"
 
 
 def check(event: dict[str, Any], key: bytes | None) -> None:
-    _, key_field, fields = SCHEMA[event["type"]]
-    allowed = {**ENVELOPE, **fields}
-    assert set(event) <= set(allowed), f"unknown fields {set(event) - set(allowed)}"
-    for name, spec in allowed.items():
-        typ, optional = spec if isinstance(spec, tuple) else (spec, None)
-        if name not in event:
-            assert optional is OPT, f"{event['type']} lacks {name}"
-            continue
-        assert isinstance(event[name], typ) and not isinstance(event[name], bool), (name, event)
-    expected_key = event.get(key_field) or "-"
-    assert key == str(expected_key).encode(), (event["type"], key)
+    """The event fits the contract and went to its topic's key."""
+    assert events.problems(event) == [], event
+    assert key == events.BY_TYPE[event["type"]].key_of(event).encode(), (event["type"], key)
 
 
 def test_the_schema_names_only_fields_of_events_md() -> None:
     if not EVENTS_MD.exists():
         pytest.skip("../shared/design/EVENTS.md is not beside this checkout")
     text = EVENTS_MD.read_text()
-    for etype, (topic, _, fields) in SCHEMA.items():
+    for etype in events.SERVER_EVENTS:
+        if etype is events.TICK:
+            continue
+        topic, family = etype.topics[0], etype.name.split(".")[0]
         row = next(line for line in text.splitlines()
-                   if line.startswith(f"| `{topic}`") and etype.split(".")[0] in line)  # fmt: skip
-        for name in fields:
-            assert re.search(rf"\b{name}\b", row), f"{name} of {etype} not in EVENTS.md"
-        assert etype in row or etype.split(".")[1] in row
+                   if line.startswith(f"| `{topic}`") and family in line)  # fmt: skip
+        for f in etype.fields:
+            assert re.search(rf"\b{f.name}\b", row), f"{f.name} of {etype.name} not in EVENTS.md"
+        assert etype.name in row or etype.name.split(".")[1] in row
 
 
 async def read_until(
@@ -140,7 +113,7 @@ async def test_every_event_type_with_its_fields_and_key(stack: Stack) -> None:
 
         def complete(records: list[Any]) -> bool:
             seen = counts(ours(records))
-            return set(seen) >= set(SCHEMA) and min(seen["conn.open"], seen["conn.close"]) >= 2
+            return set(seen) >= SERVER_EVENTS and min(seen["conn.open"], seen["conn.close"]) >= 2
 
         # Read while the node runs: whichever node holds the relay lease
         # publishes (this one, at the latest once an earlier holder's lease expired).
@@ -150,7 +123,7 @@ async def test_every_event_type_with_its_fields_and_key(stack: Stack) -> None:
     for event, key in ours(records):
         check(event, key)
     seen = counts(ours(records))
-    assert set(seen) == set(SCHEMA)
+    assert set(seen) == SERVER_EVENTS
     assert seen["cs.created"] == seen["cs.closed"] == seen["cs.transferred"] == 1
     assert seen["conn.open"] == seen["conn.close"] == 2
 

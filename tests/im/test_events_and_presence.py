@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from im import topics
+from contract import topics
 from im.consumer import EventConsumer
 from stack.manager import Stack
 from tests.client import User

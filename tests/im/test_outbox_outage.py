@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import redis.asyncio as aioredis
 
-from im import topics
+from contract import topics
 from im.consumer import EventConsumer
 from im.envconfig import load
 from stack.manager import Stack

@@ -6,7 +6,7 @@ duplicates included) and returning the rows the streaming query should
 produce, sorted. They are written to be obviously correct, not fast: the
 differential tests run a Flink query and the matching function here on the
 same traffic and compare every row. Lateness is not modelled: every event
-counts (tests/streaming/traffic.py delivers only duplicates late).
+counts (traffic/scenario.py delivers only duplicates late).
 """
 
 from __future__ import annotations

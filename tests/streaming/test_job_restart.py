@@ -18,7 +18,7 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from im import topics
+from contract import topics
 from im.envconfig import load
 from stack import install
 from stack.manager import Stack

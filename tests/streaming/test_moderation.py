@@ -15,7 +15,7 @@ from typing import Any
 from streaming.queries import statements
 from tests.streaming import reference_cep as ref
 from tests.streaming.flinkrun import run_views_on_rows
-from tests.streaming.traffic import generate
+from traffic.scenario import generate
 
 T0 = 1_795_000_020_000
 PARAMS = {

@@ -37,7 +37,7 @@ from streaming import ddl
 from streaming.queries import statements
 from tests.streaming import reference
 from tests.streaming.flinkrun import run_views_on_rows, submit
-from tests.streaming.traffic import generate
+from traffic.scenario import generate
 
 T0 = 1_795_000_200_000  # a multiple of 300 s (ms)
 HOUR = 3_600_000

@@ -23,7 +23,7 @@ from streaming import ddl
 from streaming.queries import statements
 from tests.streaming import reference_cep as ref
 from tests.streaming.flinkrun import on_flink_thread, run_views_on_rows, table_env
-from tests.streaming.traffic import generate
+from traffic.scenario import generate
 
 T0 = 1_795_000_020_000
 GAP_S = 600

@@ -24,13 +24,11 @@ allows. Usage: `events = generate(seed=7)`; `Traffic` has the knobs.
 
 from __future__ import annotations
 
-import hashlib
 import random
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-Event = dict[str, Any]
+from traffic.chat import ChatLog, Event, tick
 
 START_MS = 1_795_000_123_456  # not aligned to any window
 
@@ -62,12 +60,6 @@ BOT_PHRASES = (
 )
 
 
-def content_hash(text: str) -> str:
-    """As im.messages.content_hash: whitespace and case folded, sha256, 16 hex."""
-    norm = " ".join(text.split()).casefold()
-    return hashlib.sha256(norm.encode()).hexdigest()[:16]
-
-
 @dataclass
 class Traffic:
     """The knobs of one traffic; `arrivals()` builds it (once per instance).
@@ -90,8 +82,7 @@ class Traffic:
     nodes: tuple[str, ...] = ("n1", "n2")
     rng: random.Random = field(init=False, repr=False)
     events: list[Event] = field(init=False, default_factory=list, repr=False)
-    _seq: dict[str, int] = field(init=False, default_factory=lambda: defaultdict(int))
-    _last_ts: dict[str, int] = field(init=False, default_factory=dict)
+    log: ChatLog = field(init=False, default_factory=ChatLog, repr=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -114,31 +105,10 @@ class Traffic:
         flags: tuple[str, ...] = (),
     ) -> Event:
         """Store one message: the next seq of `conv`, ts never before the last one."""
-        ts = max(ts, self._last_ts.get(conv, 0))
-        self._last_ts[conv] = ts
-        self._seq[conv] += 1
-        seq = self._seq[conv]
-        ev: Event = {
-            "v": 1,
-            "id": f"m:{conv}:{seq}",
-            "type": "chat.message",
-            "ts": ts,
-            "seq": seq,
-            "conv_kind": conv_kind,
-            "sender_role": role,
-            "node": self.rng.choice(self.nodes),
-            "conv": conv,
-            "sender": sender,
-            "kind": kind,
-            "cmid": f"{sender}-{self._token(6)}",
-            "text_len": len(text),
-            "content_hash": content_hash(text),
-            "flags": list(flags),
-        }
-        if session is not None:  # cs conversations: the session, and the agent if any
-            ev["session"] = session
-            if agent is not None:
-                ev["agent"] = agent
+        node = self.rng.choice(self.nodes)
+        ev = self.log.message(conv, conv_kind, ts, node, sender, role, kind,
+                              f"{sender}-{self._token(6)}", text, flags=flags,
+                              session=session, agent=agent)  # fmt: skip
         self.events.append(ev)
         return ev
 
@@ -278,13 +248,11 @@ class Traffic:
     def ticks(self) -> list[Event]:
         n = int(self.duration_s / self.tick_interval_s) + 1
         return [
-            {
-                "v": 1,
-                "id": f"t:{self._token()}",
-                "type": "tick",
-                "ts": self.start_ms + round(i * self.tick_interval_s * 1000),
-                "node": self.nodes[0],
-            }
+            tick(
+                self.start_ms + round(i * self.tick_interval_s * 1000),
+                self.nodes[0],
+                f"t:{self._token()}",
+            )
             for i in range(n)
         ]
 

@@ -24,15 +24,15 @@ conversations); duplicates (the at-least-once relay) are the caller's.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiokafka.partitioner import murmur2
 
-Event = dict[str, Any]
+from contract.content import content_hash
+from contract.events import TICK, record
+from traffic.chat import ChatLog, Event
 
 PHRASES = (
     "hi",
@@ -52,12 +52,6 @@ CUSTOMER_OPENERS = ("hello, I need help with my order", "my payment failed twice
 AGENT_TEXTS = ("Hi, I'm looking into it now.", "Could you send me the order number?",
                "Thanks for waiting, it is fixed.", "Anything else I can help with?")  # fmt: skip
 BOT_TEXTS = ("Hi! An agent will be with you shortly.", "You are in the queue, thanks.")
-
-
-def content_hash(text: str) -> str:
-    """As im.messages.content_hash: whitespace and case folded, sha256, 16 hex."""
-    norm = " ".join(text.split()).casefold()
-    return hashlib.sha256(norm.encode()).hexdigest()[:16]
 
 
 _HASHES = {t: content_hash(t) for t in (*PHRASES, *CUSTOMER_OPENERS, *AGENT_TEXTS, *BOT_TEXTS)}
@@ -127,8 +121,9 @@ class Conversations:
         self.kinds = ("cs", "group", "direct")
         self.cum = (mix.cs_share, mix.cs_share + mix.group_share)
         self._serial = 0
-        self._seq: dict[str, int] = {}
-        self._last_ts: dict[str, int] = {}
+        # Not checked per record (the benchmark's load generator must stay
+        # cheap); tests/traffic checks a sample of its output instead.
+        self.log = ChatLog(checked=False)
         self._part: dict[str, int] = {}
         self.pools: dict[str, list[Conv]] = {
             k: [self._new(k) for _ in range(n)] for k, n in self.sizes.items()
@@ -201,36 +196,17 @@ class Conversations:
     ) -> Event:
         """One chat.message of `conv`: its next seq, ts never before its last one."""
         rng = self.rng
-        ts = max(ts, self._last_ts.get(conv, 0))
-        self._last_ts[conv] = ts
-        seq = self._seq[conv] = self._seq.get(conv, 0) + 1
         if text is None:
             h, n = f"{rng.getrandbits(64):016x}", rng.randint(1, 400)
         else:
             h, n = _HASHES.get(text) or content_hash(text), len(text)
         self.messages += 1
-        ev: Event = {
-            "v": 1,
-            "id": f"m:{conv}:{seq}",
-            "type": "chat.message",
-            "ts": ts,
-            "seq": seq,
-            "conv_kind": conv_kind,
-            "sender_role": role,
-            "node": self.nodes[seq % len(self.nodes)],
-            "conv": conv,
-            "sender": sender,
-            "kind": kind,
-            "cmid": f"{sender}-{self.messages:x}",
-            "text_len": n,
-            "content_hash": h,
-            "flags": flags if flags is not None else [],
-        }
-        if session is not None:
-            ev["session"] = session
-            if agent is not None:
-                ev["agent"] = agent
-        return ev
+        seq = self.log.next_seq(conv)
+        return self.log.message(
+            conv, conv_kind, ts, self.nodes[seq % len(self.nodes)], sender, role, kind,
+            f"{sender}-{self.messages:x}", text_hash=(h, n), flags=flags or [],
+            session=session, agent=agent,
+        )  # fmt: skip
 
     def _flags(self) -> list[str]:
         r = self.rng.random()
@@ -288,4 +264,4 @@ class Conversations:
 
 
 def tick(ts: int, node: str = "n1", serial: int = 0) -> Event:
-    return {"v": 1, "id": f"t:{node}:{ts}:{serial}", "type": "tick", "ts": ts, "node": node}
+    return record(TICK, id=f"t:{node}:{ts}:{serial}", ts=ts, node=node, checked=False)
