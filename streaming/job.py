@@ -71,8 +71,6 @@ def build(t_env: TableEnvironment, s: StreamSettings) -> StatementSet:
         t_env.execute_sql(statement)
     stmts = t_env.create_statement_set()
     for name in queries.QUERY_ORDER:
-        if name not in queries.ENABLED:
-            continue
         views, select = queries.statements(name, **params(s))
         for view in views:
             t_env.execute_sql(view)

@@ -12,20 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 
+from contract import results
+
 SQL_DIR = Path(__file__).with_name("sql")
 
-# query name -> the sink table it feeds in the real job (in registration order)
+# query name -> the sink table (contract.results) it feeds, in registration order;
+# the job runs every one of them.
 SINKS = {
-    "message_count": "message_counts",
-    "reply_rate": "reply_rates",
-    "sessions": "conversation_sessions",
-    "close_inactive": "control",
-    "moderation": "moderation",
-    "mute": "control",
+    "message_count": results.MESSAGE_COUNTS.table,
+    "reply_rate": results.REPLY_RATES.table,
+    "sessions": results.CONVERSATION_SESSIONS.table,
+    "close_inactive": results.CONTROL.table,
+    "moderation": results.MODERATION.table,
+    "mute": results.CONTROL.table,
 }
 QUERY_ORDER = list(SINKS)
-# The queries the job runs (all of QUERY_ORDER once each is written and tested).
-ENABLED = QUERY_ORDER
 
 
 def statements(name: str, **params: object) -> tuple[list[str], str]:

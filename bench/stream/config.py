@@ -76,7 +76,7 @@ def parse_args(argv: list[str]) -> StreamBenchConfig:
     p = argparse.ArgumentParser(
         prog="python -m bench.stream",
         description="Throughput and freshness of the streaming job (python -m streaming, "
-        "every ENABLED query) on its own Kafka; results into bench/RESULTS.md.",
+        "every query) on its own Kafka; results into bench/RESULTS.md.",
     )
     p.add_argument("--only", choices=["throughput", "freshness"], help="run one part only")
     p.add_argument("--events", type=int, default=d.events, help="chat.message events in the batch")

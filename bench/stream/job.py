@@ -1,4 +1,4 @@
-"""The real streaming job (`python -m streaming`, every ENABLED query) as a process."""
+"""The real streaming job (`python -m streaming`, every query) as a process."""
 
 from __future__ import annotations
 
@@ -101,9 +101,8 @@ def start(st: Stack, overrides: dict[str, str], say: Say) -> Job:
 
 def describe(s: StreamSettings) -> str:
     return (
-        f"queries {', '.join(q for q in queries.QUERY_ORDER if q in queries.ENABLED)} "
-        f"(queries.ENABLED) in one job graph, parallelism {s.parallelism}, exactly-once "
-        f"Kafka sinks, checkpoint every {s.checkpoint_interval_s:g} s, watermark lateness "
+        f"queries {', '.join(queries.QUERY_ORDER)} in one job graph, parallelism "
+        f"{s.parallelism}, exactly-once Kafka sinks, checkpoint every {s.checkpoint_interval_s:g} s, watermark lateness "
         f"{s.lateness_s} s, flood ≥ {s.flood_count} msgs in {s.flood_within_s} s, session gap "
         f"{s.session_gap_s} s"
     )
