@@ -102,7 +102,8 @@ def start(st: Stack, overrides: dict[str, str], say: Say) -> Job:
 def describe(s: StreamSettings) -> str:
     return (
         f"queries {', '.join(queries.QUERY_ORDER)} in one job graph, parallelism "
-        f"{s.parallelism}, exactly-once Kafka sinks, checkpoint every {s.checkpoint_interval_s:g} s, watermark lateness "
+        f"{s.parallelism}, exactly-once Kafka sinks, checkpoint every "
+        f"{s.checkpoint_interval_s:g} s, watermark lateness "
         f"{s.lateness_s} s, flood ≥ {s.flood_count} msgs in {s.flood_within_s} s, session gap "
         f"{s.session_gap_s} s"
     )
