@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +13,7 @@ from im import topics
 from im.consumer import decode
 from stack.manager import Stack
 from tests.client import User
+from tests.doctables import EVENTS, fields, one, plain
 from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent
 from tests.ports import free_ports
 from tests.servers import server_node
@@ -33,7 +32,7 @@ SCHEMA: dict[str, tuple[str, str, dict[str, Any]]] = {
     "conn.close": (topics.CONNECTION, "user", {
         "user": str, "device": str, "reason": str, "duration_ms": int}),
     "conn.auth_failed": (topics.CONNECTION, "device", {
-        "user": (type(None), OPT), "device": str, "reason": (str, OPT)}),
+        "user": type(None), "device": str, "reason": str}),
     "cs.created": (topics.SESSION, "session", {"session": str, "conv": str, "customer": str}),
     "cs.accepted": (topics.SESSION, "session", {
         "session": str, "conv": str, "customer": str, "agent": str}),
@@ -43,7 +42,8 @@ SCHEMA: dict[str, tuple[str, str, dict[str, Any]]] = {
     "cs.closed": (topics.SESSION, "session", {
         "session": str, "conv": str, "customer": str, "agent": (str, OPT), "reason": str}),
 }  # fmt: skip
-EVENTS_MD = Path(__file__).resolve().parents[3] / "shared" / "design" / "EVENTS.md"
+# How docs/events.md spells the types of SCHEMA ("?" after it: optional).
+DOC_TYPES = {str: "string", int: "integer", list: "string[]", type(None): "null"}
 
 
 def check(event: dict[str, Any], key: bytes | None) -> None:
@@ -60,16 +60,21 @@ def check(event: dict[str, Any], key: bytes | None) -> None:
     assert key == str(expected_key).encode(), (event["type"], key)
 
 
-def test_the_schema_names_only_fields_of_events_md() -> None:
-    if not EVENTS_MD.exists():
-        pytest.skip("../shared/design/EVENTS.md is not beside this checkout")
-    text = EVENTS_MD.read_text()
-    for etype, (topic, _, fields) in SCHEMA.items():
-        row = next(line for line in text.splitlines()
-                   if line.startswith(f"| `{topic}`") and etype.split(".")[0] in line)  # fmt: skip
-        for name in fields:
-            assert re.search(rf"\b{name}\b", row), f"{name} of {etype} not in EVENTS.md"
-        assert etype in row or etype.split(".")[1] in row
+def test_the_schema_is_the_one_of_docs_events_md() -> None:
+    """docs/events.md lists exactly the fields, types, topics and keys checked here."""
+    envelope = fields(one(EVENTS, "Envelope"))
+    assert envelope == {name: (DOC_TYPES[typ], False) for name, typ in ENVELOPE.items()}
+    rows = {plain(r["type"]): r for r in one(EVENTS, "Event types").rows}
+    assert {t for t, r in rows.items() if plain(r["status"]) == "built"} == {*SCHEMA, "tick"}
+    for etype, (topic, key_field, spec) in SCHEMA.items():
+        assert plain(rows[etype]["topic"]) == topic, etype
+        assert plain(rows[etype]["key"]) == key_field, etype
+        want = {}
+        for name, s in spec.items():
+            typ, optional = s if isinstance(s, tuple) else (s, None)
+            want[name] = (DOC_TYPES[typ], optional is OPT)
+        assert fields(one(EVENTS, "Event types", etype)) == want, etype
+    assert fields(one(EVENTS, "Event types", "tick")) == {}  # the envelope only
 
 
 async def read_until(
@@ -169,8 +174,11 @@ async def test_ticks_reach_every_partition_while_nobody_chats(stack: Stack) -> N
             while len(ticked) < len(parts) and time.monotonic() < deadline:
                 batch = await consumer.getmany(timeout_ms=300)
                 for tp, recs in batch.items():
-                    if any((decode(r.value) or {}).get("type") == "tick" for r in recs):
-                        ticked.add((tp.topic, tp.partition))
+                    for r in recs:
+                        tick = decode(r.value) or {}
+                        if tick.get("type") == "tick":
+                            assert {k: type(v) for k, v in tick.items()} == ENVELOPE, tick
+                            ticked.add((tp.topic, tp.partition))
         finally:
             await consumer.stop()
     assert ticked == {(p.topic, p.partition) for p in parts}
