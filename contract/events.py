@@ -93,7 +93,7 @@ CONN_AUTH_FAILED = EventType(
     (
         Field("user", Kind.NULL, "always null: a bad token names nobody"),
         _s("device", "the device id the client gave"),
-        _s("reason", "invalid_token", optional=True),
+        _s("reason", "invalid_token"),
     ),
     "an `auth` frame with a bad token (keyed by device, '-' if none)",
     "n:<random>",

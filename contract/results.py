@@ -104,6 +104,7 @@ CLOSE_INACTIVE = (
     Field("ts", Kind.MS, "the command's event time: a later message keeps it open"),
 )
 USER_MUTE = (
+    Field("ts", Kind.MS, "the command's event time: the detection's last message"),
     _s("user", "the user to mute"),
     Field("until", Kind.MS, "muted until"),
     _s("rule", "the rule that detected them"),
@@ -112,8 +113,14 @@ COMMANDS = {"cs.close_inactive": CLOSE_INACTIVE, "user.mute": USER_MUTE}
 
 
 def _union(*shapes: tuple[Field, ...]) -> tuple[Field, ...]:
-    """Every field of every shape, optional, in order (NULLs are left out of the JSON)."""
-    return tuple(Field(f.name, f.kind, f.doc, optional=True) for s in shapes for f in s)
+    """Every field of every shape once, in order; optional unless every shape has it
+    (a shape's NULL columns are left out of the JSON)."""
+    out: dict[str, Field] = {}
+    for shape in shapes:
+        for f in shape:
+            everywhere = all(any(g.name == f.name for g in other) for other in shapes)
+            out.setdefault(f.name, Field(f.name, f.kind, f.doc, optional=not everywhere))
+    return tuple(out.values())
 
 
 CONTROL = Result(

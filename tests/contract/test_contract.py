@@ -137,7 +137,7 @@ def test_row_converters_fill_optional_fields_and_refuse_missing_required_ones() 
 
 
 def test_commands_have_their_shapes() -> None:
-    mute = {"type": "user.mute", "user": "u", "until": 5, "rule": "flood"}
+    mute = {"type": "user.mute", "ts": 4, "user": "u", "until": 5, "rule": "flood"}
     assert results.command_problems(mute) == []
     assert results.command_problems({"type": "cs.close_inactive", "session": "s"}) == [
         "cs.close_inactive: missing ts"

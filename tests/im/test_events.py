@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,13 +13,13 @@ from contract import events, topics
 from im.consumer import decode
 from stack.manager import Stack
 from tests.client import User
+from tests.doctables import EVENTS, doc_fields, fields, one, plain
 from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent
 from tests.ports import free_ports
 from tests.servers import server_node
 
 PORT, PORT_TICKER = free_ports(2)
 SERVER_EVENTS = {e.name for e in events.SERVER_EVENTS if e is not events.TICK}
-EVENTS_MD = Path(__file__).resolve().parents[3] / "shared" / "design" / "EVENTS.md"
 
 
 def check(event: dict[str, Any], key: bytes | None) -> None:
@@ -30,19 +28,17 @@ def check(event: dict[str, Any], key: bytes | None) -> None:
     assert key == events.BY_TYPE[event["type"]].key_of(event).encode(), (event["type"], key)
 
 
-def test_the_schema_names_only_fields_of_events_md() -> None:
-    if not EVENTS_MD.exists():
-        pytest.skip("../shared/design/EVENTS.md is not beside this checkout")
-    text = EVENTS_MD.read_text()
+def test_the_contract_is_the_one_of_docs_events_md() -> None:
+    """docs/events.md lists exactly the contract's fields, types, topics and keys."""
+    assert fields(one(EVENTS, "Envelope")) == doc_fields(events.ENVELOPE)
+    rows = {plain(r["type"]): r for r in one(EVENTS, "Event types").rows}
+    built = {t for t, r in rows.items() if plain(r["status"]) == "built"}
+    assert built == {e.name for e in events.SERVER_EVENTS}
     for etype in events.SERVER_EVENTS:
-        if etype is events.TICK:
-            continue
-        topic, family = etype.topics[0], etype.name.split(".")[0]
-        row = next(line for line in text.splitlines()
-                   if line.startswith(f"| `{topic}`") and family in line)  # fmt: skip
-        for f in etype.fields:
-            assert re.search(rf"\b{f.name}\b", row), f"{f.name} of {etype.name} not in EVENTS.md"
-        assert etype.name in row or etype.name.split(".")[1] in row
+        assert plain(rows[etype.name]["topic"]) == ", ".join(etype.topics), etype.name
+        if etype.key is not None:
+            assert plain(rows[etype.name]["key"]) == etype.key, etype.name
+        assert fields(one(EVENTS, "Event types", etype.name)) == doc_fields(etype.fields)
 
 
 async def read_until(
@@ -142,8 +138,11 @@ async def test_ticks_reach_every_partition_while_nobody_chats(stack: Stack) -> N
             while len(ticked) < len(parts) and time.monotonic() < deadline:
                 batch = await consumer.getmany(timeout_ms=300)
                 for tp, recs in batch.items():
-                    if any((decode(r.value) or {}).get("type") == "tick" for r in recs):
-                        ticked.add((tp.topic, tp.partition))
+                    for r in recs:
+                        tick = decode(r.value) or {}
+                        if tick.get("type") == "tick":
+                            assert events.problems(tick) == [], tick
+                            ticked.add((tp.topic, tp.partition))
         finally:
             await consumer.stop()
     assert ticked == {(p.topic, p.partition) for p in parts}
