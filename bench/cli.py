@@ -13,10 +13,10 @@ from types import FrameType
 
 import orjson
 
-from bench import machine
 from bench.artillery import ArtilleryResult
 from bench.artillery import run as run_artillery
 from bench.bare_target import BareTarget
+from bench.base import machine
 from bench.centrifugo import CentrifugoTarget
 from bench.config import ROOT, BenchConfig, parse_args
 from bench.im_target import ImTarget

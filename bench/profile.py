@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import machine
+from bench.base import machine
 from bench.config import ROOT
 
 OUT = ROOT / "bench" / "out"

@@ -6,7 +6,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from bench import machine
+from bench.base import machine
 from bench.config import BenchConfig
 from bench.loadclient import ConnectResult, StepCmd
 from bench.plan import Scenario

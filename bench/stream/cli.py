@@ -13,7 +13,7 @@ from types import FrameType
 
 import orjson
 
-from bench import machine
+from bench.base import machine
 from bench.config import ROOT
 from bench.stream import block, freshness, throughput
 from bench.stream.config import StreamBenchConfig, parse_args

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from bench.machine import CpuDelta
+from bench.base.machine import CpuDelta
 from bench.stream.config import StreamBenchConfig
 from bench.stream.freshness import FreshResult, Latency
 from bench.stream.throughput import ThroughputResult

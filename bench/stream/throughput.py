@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench import machine
+from bench.base import machine
 from bench.stream import flinklog
 from bench.stream import job as jobproc
 from bench.stream.config import StreamBenchConfig
