@@ -17,8 +17,9 @@ from bench.artillery import ArtilleryResult
 from bench.artillery import run as run_artillery
 from bench.bare_target import BareTarget
 from bench.base import machine
+from bench.base.config import ROOT
 from bench.centrifugo import CentrifugoTarget
-from bench.config import ROOT, BenchConfig, parse_args
+from bench.config import BenchConfig, parse_args
 from bench.im_target import ImTarget
 from bench.plan import Scenario
 from bench.report import RunInfo, render

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from bench.base import machine
-from bench.config import ROOT
+from bench.base.config import ROOT
 
 OUT = ROOT / "bench" / "out"
 PID_FILE = OUT / "stack" / "run" / "server-1.pid"

@@ -14,7 +14,7 @@ from types import FrameType
 import orjson
 
 from bench.base import machine
-from bench.config import ROOT
+from bench.base.config import ROOT
 from bench.stream import block, freshness, throughput
 from bench.stream.config import StreamBenchConfig, parse_args
 from bench.stream.freshness import FreshResult
