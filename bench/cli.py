@@ -18,11 +18,12 @@ from bench.artillery import run as run_artillery
 from bench.bare_target import BareTarget
 from bench.base import machine
 from bench.base.config import ROOT
+from bench.base.report import RunInfo
 from bench.centrifugo import CentrifugoTarget
 from bench.config import BenchConfig, parse_args
 from bench.im_target import ImTarget
 from bench.plan import Scenario
-from bench.report import RunInfo, render
+from bench.report import render
 from bench.runner import ScenarioResult, run_scenario
 from bench.target import Target
 from bench.workers import Pool, WorkerFailed

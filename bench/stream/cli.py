@@ -15,11 +15,12 @@ import orjson
 
 from bench.base import machine
 from bench.base.config import ROOT
-from bench.stream import block, freshness, throughput
+from bench.base.report import STREAMING, RunInfo
+from bench.stream import freshness, throughput
 from bench.stream.config import StreamBenchConfig, parse_args
 from bench.stream.freshness import FreshResult
 from bench.stream.kafkaio import fresh_kafka, stop_all
-from bench.stream.report import StreamRunInfo, render
+from bench.stream.report import render
 from bench.stream.throughput import ThroughputResult
 from stack.manager import Stack
 
@@ -92,7 +93,7 @@ def main(argv: list[str]) -> int:
         failed = True
         notes.append(f"failed: `{f'{type(e).__name__}: {e}'.strip()[:1500]}`")
         say(f"failed:\n{traceback.format_exc()}")
-    info = StreamRunInfo(
+    info = RunInfo(
         command=shlex.join([".venv/bin/python", "-m", "bench.stream", *argv]),
         started=started,
         minutes=(time.monotonic() - t_start) / 60,
@@ -116,6 +117,6 @@ def main(argv: list[str]) -> int:
         path.write_text(text)
         say(f"{cfg.results} left alone; partial report in {path} (raw numbers: {raw})")
         return 130 if interrupted else 1
-    block.write(cfg.results, text)
+    STREAMING.write(cfg.results, text)
     say(f"streaming block written to {cfg.results} (raw numbers: {raw})")
     return 0
