@@ -21,9 +21,9 @@ from typing import Any
 import orjson
 import yaml
 
+from bench.base.cli import Say
 from bench.base.config import BENCH_DIR, ROOT
 from bench.config import BenchConfig
-from bench.target import Say
 
 BIN = BENCH_DIR / "node_modules" / ".bin" / "artillery"
 RAMP_S = 10

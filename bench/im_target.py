@@ -14,10 +14,11 @@ import asyncio
 import os
 import shutil
 
+from bench.base.cli import Say
 from bench.config import BenchConfig
 from bench.im_setup import ImSetup
 from bench.plan import ClientSpec, Scenario
-from bench.target import Say, Target
+from bench.target import Target
 from im.envconfig import ConfigError, load
 from im.settings import ServerSettings
 from stack.manager import Stack

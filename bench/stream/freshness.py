@@ -34,12 +34,13 @@ from pathlib import Path
 import orjson
 
 from bench.base import machine
+from bench.base.cli import Say
 from bench.base.stats import Dist
 from bench.stream import flinklog, loadgen, resultlog
 from bench.stream import job as jobproc
 from bench.stream.config import StreamBenchConfig
 from bench.stream.events import Conversations
-from bench.stream.kafkaio import GroupOffsets, Say, behind, end_offsets
+from bench.stream.kafkaio import GroupOffsets, behind, end_offsets
 from im import topics
 from stack.manager import Stack
 

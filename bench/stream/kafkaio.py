@@ -5,19 +5,18 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.base.cli import Say
 from bench.stream.config import StreamBenchConfig
 from im.envconfig import load
 from stack.manager import Stack
 from stack.procs import Proc
 from stack.settings import StackSettings
 
-Say = Callable[[str], None]
 JOB = "stream-job"  # the job's Proc name (pid file and log under the stack folder)
 
 

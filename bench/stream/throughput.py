@@ -35,11 +35,12 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.base import machine
+from bench.base.cli import Say
 from bench.stream import flinklog
 from bench.stream import job as jobproc
 from bench.stream.config import StreamBenchConfig
 from bench.stream.events import Conversations, Event, tick
-from bench.stream.kafkaio import Batcher, GroupOffsets, Say, behind, end_offsets, producer
+from bench.stream.kafkaio import Batcher, GroupOffsets, behind, end_offsets, producer
 from im import topics
 from stack.manager import Stack
 
