@@ -21,8 +21,9 @@ from typing import Any
 import orjson
 import yaml
 
-from bench.config import BENCH_DIR, ROOT, BenchConfig
-from bench.target import Say
+from bench.base.cli import Say
+from bench.base.config import BENCH_DIR, ROOT
+from bench.config import BenchConfig
 
 BIN = BENCH_DIR / "node_modules" / ".bin" / "artillery"
 RAMP_S = 10
@@ -70,7 +71,7 @@ def script(cfg: BenchConfig, users_csv: Path) -> dict[str, Any]:
     auth = '{"type":"auth","token":"{{ token }}","device":"artillery"}'
     return {
         "config": {
-            "target": f"ws://127.0.0.1:{cfg.ports.im_http}/ws",
+            "target": f"ws://127.0.0.1:{cfg.ports.http}/ws",
             "processor": str(BENCH_DIR / "artillery_processor.cjs"),
             "phases": [{"duration": RAMP_S, "arrivalCount": cfg.artillery_vusers}],
             "payload": {"path": str(users_csv), "fields": ["token", "conv"], "order": "sequence"},

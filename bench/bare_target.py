@@ -7,7 +7,8 @@ import sys
 
 import orjson
 
-from bench.config import ROOT, BenchConfig
+from bench.base.config import ROOT
+from bench.config import BenchConfig
 from bench.plan import ClientSpec, Scenario
 from bench.target import Target, proc, start_proc
 from stack import probes

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import orjson
 
+from bench.base.cli import Say
 from bench.config import BenchConfig
 from bench.plan import ClientSpec, Scenario
-from bench.target import Say, Target, proc, start_proc
+from bench.target import Target, proc, start_proc
 from stack import probes
 
 MODULE = "github.com/centrifugal/centrifugo/v6"

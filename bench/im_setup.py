@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
+from bench.base.cli import Say
 from bench.plan import ClientSpec, Scenario
-from bench.target import Say
 
 PASSWORD = "bench-password-1"  # noqa: S105 - throwaway accounts on a throwaway Redis
 TRIES = 5

@@ -14,10 +14,11 @@ import asyncio
 import os
 import shutil
 
+from bench.base.cli import Say
 from bench.config import BenchConfig
 from bench.im_setup import ImSetup
 from bench.plan import ClientSpec, Scenario
-from bench.target import Say, Target
+from bench.target import Target
 from im.envconfig import ConfigError, load
 from im.settings import ServerSettings
 from stack.manager import Stack
@@ -27,19 +28,8 @@ SERVICES = ["redis", "kafka", "server-1"]
 
 
 def stack_env(cfg: BenchConfig) -> dict[str, str]:
-    p = cfg.ports
     env = {k: v for k, v in os.environ.items() if not k.startswith("IM_")}
-    env.update(
-        IM_STACK_DIR=str(cfg.out_dir / "stack"),
-        IM_REDIS_PORT=str(p.redis),
-        IM_KAFKA_PORT=str(p.kafka),
-        IM_KAFKA_CONTROLLER_PORT=str(p.kafka_controller),
-        IM_HTTP_PORT=str(p.im_http),
-        IM_ANALYTICS_PORT=str(p.analytics),
-        IM_NODES="1",
-    )
-    if "IM_CACHE_DIR" in os.environ:  # where the Kafka jars already are
-        env["IM_CACHE_DIR"] = os.environ["IM_CACHE_DIR"]
+    env.update(cfg.ports.stack_env(cfg.out_dir / "stack"), IM_NODES="1")
     return env
 
 
@@ -67,7 +57,7 @@ class ImTarget(Target):
         cheap_hash = (("IM_ARGON2_TIME_COST", "1"), ("IM_ARGON2_MEMORY_KIB", "8192"))
         self.settings = load(StackSettings, stack_env(cfg), extra_env=cheap_hash)
         self.stack = Stack(self.settings, say=lambda m: say(f"[stack] {m}"))
-        base = f"http://127.0.0.1:{cfg.ports.im_http}"
+        base = f"http://127.0.0.1:{cfg.ports.http}"
         self.setup = ImSetup(base, cfg.setup_concurrency, say)
         limit = per_user_rate_limit()
         top = max(cfg.rates + cfg.direct_rates)
@@ -101,7 +91,7 @@ class ImTarget(Target):
         return asyncio.run(self.setup.solo_convs(n))
 
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.cfg.ports.im_http}/ws"
+        return f"ws://127.0.0.1:{self.cfg.ports.http}/ws"
 
     def _pid(self, name: str) -> list[int]:
         pid = self.stack.proc(name).pid()

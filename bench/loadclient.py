@@ -18,8 +18,8 @@ from multiprocessing.connection import Connection
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.base.machine import raise_nofile
 from bench.dialects import Conn, Dialect, make
-from bench.machine import raise_nofile
 from bench.plan import ClientSpec, encode_text
 from bench.recorder import Recorder
 from bench.stats import WorkerStep

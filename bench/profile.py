@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench import machine
-from bench.config import ROOT
+from bench.base import machine
+from bench.base.config import ROOT
 
 OUT = ROOT / "bench" / "out"
 PID_FILE = OUT / "stack" / "run" / "server-1.pid"

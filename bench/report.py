@@ -3,39 +3,24 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from bench.artillery import ArtilleryResult
+from bench.base.report import (
+    STREAMING,
+    RunInfo,
+    cores,
+    disturbed,
+    num,
+    preamble,
+    ratio,
+    standing,
+    table,
+)
 from bench.config import BenchConfig
 from bench.runner import ScenarioResult, verdict_of
 from bench.stats import StepResult
-from bench.stream.block import extract_from as extract_streaming_block
 
 TARGET_RATIO = 0.8
-NOISY_CORES = 0.25  # others' CPU above this during a step: the machine was not quiet
-
-
-@dataclass
-class RunInfo:
-    command: str
-    started: str  # UTC
-    minutes: float
-    commit: str
-    machine: str
-    load_end: tuple[float, float, float]
-    versions: dict[str, str]  # target -> description
-    notes: list[str] = field(default_factory=list)
-    interrupted: bool = False
-
-
-def _n(v: float, digits: int = 0) -> str:
-    return "–" if math.isnan(v) else f"{v:,.{digits}f}"
-
-
-def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return out
 
 
 def _step_row(s: StepResult, bound: float) -> list[str]:
@@ -43,17 +28,17 @@ def _step_row(s: StepResult, bound: float) -> list[str]:
     return [
         s.server,
         f"{s.rate:g}",
-        _n(s.sends_per_s),
-        _n(s.delivered_per_s),
+        num(s.sends_per_s),
+        num(s.delivered_per_s),
         s.sent.fmt(),
         s.msg.fmt(),
-        _n(s.lag.p99, 1),
+        num(s.lag.p99, 1),
         str(s.lost),
         errs,
-        _n(s.server_cpu_per_1k, 3),
-        _n(s.aux_cpu_per_1k, 3) if s.server == "im" else "–",
-        _n(s.cpu.client_s / s.cpu.wall_s, 2),
-        _n(s.cpu.others_cores, 2),
+        num(s.server_cpu_per_1k, 3),
+        num(s.aux_cpu_per_1k, 3) if s.server == "im" else "–",
+        cores(s.cpu, s.cpu.client_s),
+        num(s.cpu.others_cores, 2),
         "yes" if s.within(bound) else f"**no**{verdict_of(s, bound)[4:]}",
     ]
 
@@ -87,26 +72,25 @@ def _summary(cfg: BenchConfig, results: list[ScenarioResult]) -> list[str]:
         rate = {t: (b.delivered_per_s if b else float("nan")) for t, b in best.items()}
         # Within the bound even at the last swept rate: the capacity is higher than shown.
         more = {t: t in by and by[t].saturated_at_top(bound) for t in best}
-        ratio = rate["im"] / rate["bare"] if rate["bare"] > 0 else float("nan")
-        verdict = "–" if math.isnan(ratio) else ("met" if ratio >= TARGET_RATIO else "**not met**")
+        # The baselines ran in the same go: the ceiling (bare) and the peer (centrifugo).
+        to_bare = ratio(rate["im"], rate["bare"])
+        verdict = "met" if to_bare >= TARGET_RATIO else "**not met**"
+        verdict = "–" if math.isnan(to_bare) else verdict
         if more["bare"] and verdict != "–":
             verdict += " (bare not saturated)"
-        peer = "–"
-        if not math.isnan(rate["im"]) and not math.isnan(rate["centrifugo"]):
-            rel = rate["im"] / rate["centrifugo"]
-            peer = "ahead" if rel > 1.02 else ("even" if rel >= 0.98 else "**behind**")
+        peer = standing(ratio(rate["im"], rate["centrifugo"]))
         cells = [
-            ("≥ " if more[t] else "") + _n(rate[t]) if t in by else "not run"
+            ("≥ " if more[t] else "") + num(rate[t]) if t in by else "not run"
             for t in ("im", "bare", "centrifugo")
         ]
-        rows.append([title, *cells, _n(ratio, 2), verdict, peer])
+        rows.append([title, *cells, num(to_bare, 2), verdict, peer])
     head = ["scenario", "im", "bare", "centrifugo", "im / bare", "≥ 0.8 × bare", "im vs peer"]
     note = (
         "`≥`: still within the bound at the highest swept rate (the capacity is higher; "
         "sweep further with `--rate`/`--direct-rate` to find it). `–`: no rate was within. "
         "`even`: within 2 % of each other (typically both carried the whole offered load)."
     )
-    return [*_table(head, rows), "", note]
+    return [*table(head, rows), "", note]
 
 
 def _scenario(cfg: BenchConfig, title: str, results: list[ScenarioResult]) -> list[str]:
@@ -116,16 +100,16 @@ def _scenario(cfg: BenchConfig, title: str, results: list[ScenarioResult]) -> li
             r.target,
             f"{r.connect.ok}/{r.connect.ok + r.connect.failed}",
             f"{r.connect.seconds:.1f}",
-            _n(r.rss_per_conn / 1024, 1),
+            num(r.rss_per_conn / 1024, 1),
             r.stopped_early
             or ("every rate within the bound" if r.saturated_at_top(cfg.p99_bound_ms) else "–"),
         ]
         for r in results
     ]
     head = ["server", "connected", "connect s", "server RSS KiB/conn", "sweep"]
-    out += [*_table(head, conn_rows), ""]
+    out += [*table(head, conn_rows), ""]
     steps = [_step_row(s, cfg.p99_bound_ms) for r in results for s in r.steps]
-    out += _table(STEP_HEAD, steps) if steps else ["(no step ran)"]
+    out += table(STEP_HEAD, steps) if steps else ["(no step ran)"]
     failures = [f"- {r.target}: {dict(r.connect.errors)}" for r in results if r.connect.failed]
     if failures:
         out += ["", "Connection failures:", *failures]
@@ -145,9 +129,9 @@ def _artillery(art: ArtilleryResult | None) -> list[str]:
     ]
     rows = []
     for metric, s in art.summaries.items():
-        cells = [_n(float(s.get(k, float("nan"))), 1) for k in ("p50", "p99", "p999", "max")]
+        cells = [num(float(s.get(k, float("nan"))), 1) for k in ("p50", "p99", "p999", "max")]
         rows.append([metric, str(int(s.get("count", 0))), *cells])
-    out += _table(["artillery histogram", "count", "p50 ms", "p99 ms", "p99.9 ms", "max ms"], rows)
+    out += table(["artillery histogram", "count", "p50 ms", "p99 ms", "p99.9 ms", "max ms"], rows)
     errors = {
         k: v
         for k, v in art.counters.items()
@@ -158,46 +142,35 @@ def _artillery(art: ArtilleryResult | None) -> list[str]:
 
 
 def _noise(results: list[ScenarioResult]) -> list[str]:
-    steps = [s for r in results for s in r.steps]
-    noisy = [s for s in steps if s.cpu.others_cores > NOISY_CORES]
-    if not noisy:
-        return []
-    worst = max(s.cpu.others_cores for s in noisy)
-    return [
-        f"- **Disturbed**: other processes used more than {NOISY_CORES} cores during "
-        f"{len(noisy)} of {len(steps)} steps (up to {worst:.2f} of the machine's cores; "
-        "column `others' cores`): those rows measure a shared machine, not the servers "
-        "alone; rerun on a quiet machine"
-    ]
+    others = [("", s.cpu.others_cores) for r in results for s in r.steps]
+    consequence = (
+        "those rows measure a shared machine, not the servers alone; rerun on a quiet machine"
+    )
+    return disturbed(others, "steps", consequence, by_name=False)
 
 
 def render(
     cfg: BenchConfig, info: RunInfo, results: list[ScenarioResult], art: ArtilleryResult | None
 ) -> str:
-    out = ["# Benchmark results", ""]
-    if not cfg.full_run:
-        out += [
-            "> **SMOKE RUN — not the benchmark.** Few clients and/or short steps, to show the "
-            "harness works; the numbers say little about capacity. The benchmark is "
-            "`make bench` (`.venv/bin/python -m bench`, defaults) on a quiet machine.",
-            "",
-        ]
-    if info.interrupted:
-        out += ["> **Interrupted** before the end: partial results.", ""]
-    la = " ".join(f"{x:.2f}" for x in info.load_end)
-    out += [
-        f"- Command: `{info.command}`",
-        f"- Run: {info.started} UTC, {info.minutes:.1f} min, commit {info.commit}",
-        f"- Machine: {info.machine}; loadavg {la} (at end)",
+    smoke = (
+        "Few clients and/or short steps, to show the harness works; the numbers say little "
+        "about capacity. The benchmark is `make bench` (`.venv/bin/python -m bench`, "
+        "defaults) on a quiet machine."
+    )
+    about = [
         f"- Load client: {cfg.workers} worker processes (asyncio + `websockets`, open loop) on "
         "the same machine as the server under test, sharing its cores",
         f"- Steps: {cfg.warmup_s:g} s warm-up + {cfg.duration_s:g} s measured + "
         f"{cfg.grace_s:g} s grace per rate; message text {cfg.text_size} chars; "
         f"bound: delivery (and sent) p99 ≤ {cfg.p99_bound_ms:g} ms, nothing lost, no error",
     ]
-    out += [f"- `{name}`: {desc}" for name, desc in info.versions.items()]
-    out += [f"- Note: {n}" for n in info.notes]
-    out += _noise(results)
+    out = preamble(
+        "# Benchmark results",
+        info,
+        smoke=None if cfg.full_run else smoke,
+        about=about,
+        disturbed=_noise(results),
+    )
     out += [
         "",
         f"## Summary: delivered msgs/s at the best rate within the bound "
@@ -215,7 +188,7 @@ def render(
         out += _scenario(cfg, title, rs)
     out += _artillery(art)
     # The block `python -m bench.stream` keeps in the same file: carried over as it is.
-    streaming = extract_streaming_block(cfg.results)
+    streaming = STREAMING.extract_from(cfg.results)
     if streaming is not None:
         out += ["", streaming]
     return "\n".join(out)

@@ -6,12 +6,13 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from bench import machine
+from bench.base import machine
+from bench.base.cli import Say
 from bench.config import BenchConfig
 from bench.loadclient import ConnectResult, StepCmd
 from bench.plan import Scenario
 from bench.stats import StepResult, combine
-from bench.target import Say, Target
+from bench.target import Target
 from bench.workers import Pool, WorkerFailed
 
 START_DELAY_S = 1.0  # between the step command and the first scheduled send

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
-from bench.machine import CpuDelta
-
-T = TypeVar("T", int, float)
+from bench.base.machine import CpuDelta
+from bench.base.stats import Pcts
 
 
 def new_samples() -> array[int]:
@@ -26,42 +23,6 @@ def merge(chunks: Iterable[bytes]) -> list[int]:
         out.extend(a)
     out.sort()
     return out
-
-
-def nearest_rank(sorted_values: Sequence[T], q: float) -> T:
-    """The nearest-rank q-quantile of non-empty, sorted values."""
-    n = len(sorted_values)
-    return sorted_values[min(n - 1, max(0, math.ceil(q * n) - 1))]
-
-
-@dataclass(frozen=True)
-class Pcts:
-    """p50/p99/p99.9 in milliseconds over `n` sorted samples (nearest rank)."""
-
-    n: int
-    p50: float
-    p99: float
-    p999: float
-
-    @classmethod
-    def of(cls, sorted_us: list[int]) -> Pcts:
-        n = len(sorted_us)
-        if n == 0:
-            return cls(0, float("nan"), float("nan"), float("nan"))
-
-        def rank(q: float) -> float:
-            return nearest_rank(sorted_us, q) / 1000.0
-
-        return cls(n, rank(0.50), rank(0.99), rank(0.999))
-
-    def fmt(self) -> str:
-        if self.n == 0:
-            return "–"
-        return f"{_ms(self.p50)} / {_ms(self.p99)} / {_ms(self.p999)}"
-
-
-def _ms(v: float) -> str:
-    return f"{v:.1f}" if v < 100 else f"{v:.0f}"
 
 
 @dataclass

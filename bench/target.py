@@ -10,8 +10,6 @@ from bench.plan import ClientSpec, Scenario
 from stack import probes
 from stack.procs import Proc, ProcessFailed
 
-Say = Callable[[str], None]
-
 
 class Target:
     """A server under test. `prepare` gives a fresh server process for each scenario."""

@@ -1,4 +1,4 @@
-"""Options of the streaming benchmark, in one frozen object."""
+"""Options of the streaming benchmark, in one frozen object (read by bench.base.config.parse)."""
 
 from __future__ import annotations
 
@@ -6,50 +6,73 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.config import BENCH_DIR
+from bench.base.config import OUT_DIR, RESULTS, OptionError, StackPorts, csv, option, parse
 
 FULL_EVENTS = 500_000
 FULL_RATES = (1000.0, 10000.0)
 FULL_DURATION_S = 30.0
+RUNS = ("throughput", "freshness")
+# Its own Kafka, away from the dev (19092), test (29092) and chat bench (39092) stacks.
+# Redis, HTTP and analytics are never started; set so no setting points at another stack.
+PORTS = StackPorts(kafka=49092, kafka_controller=49093, redis=46379, http=48080, analytics=48090)
 
 
-@dataclass(frozen=True)
-class Ports:
-    """Its own Kafka, away from the dev (19092), test (29092) and chat bench (39092) stacks.
-    Redis, HTTP and analytics are never started; set so no setting points at another stack."""
-
-    kafka: int = 49092
-    kafka_controller: int = 49093
-    redis: int = 46379
-    http: int = 48080
-    analytics: int = 48090
+def _rates(raw: str) -> tuple[float, ...]:
+    out = csv(float)(raw)
+    if not out or min(out) <= 0:
+        raise argparse.ArgumentTypeError("rates must be > 0")
+    return out
 
 
 @dataclass(frozen=True)
 class StreamBenchConfig:
-    runs: tuple[str, ...] = ("throughput", "freshness")
+    only: str | None = option(None, "--only", choices=RUNS, help="run one part only")
     # 1. sustained throughput: a pre-produced batch
-    events: int = FULL_EVENTS  # chat.message events (duplicates and ticks come on top)
-    span_s: float = 3600.0  # event time the batch covers
-    batch_count_window_s: int = 60  # message_count window in this run (the job's default)
-    timeout_s: float = 900.0  # bound on the job's processing of the batch
+    events: int = option(  # chat.message events (duplicates and ticks come on top)
+        FULL_EVENTS, "--events", int, "chat.message events in the batch"
+    )
+    span_s: float = option(  # event time the batch covers
+        3600.0, "--span", float, "event-time span of the batch, s"
+    )
+    batch_count_window_s: int = option(  # message_count window in this run (the job's default)
+        60, "--batch-count-window", int, "IM_STREAM_COUNT_WINDOW_S of the throughput run"
+    )
+    timeout_s: float = option(  # bound on the job's processing of the batch
+        900.0, "--timeout", float, "s the job may take for the batch"
+    )
     # 2. freshness: open loop at fixed rates
-    rates: tuple[float, ...] = FULL_RATES  # chat.message events per second
-    warmup_s: float = 10.0
-    duration_s: float = FULL_DURATION_S  # measured
-    fresh_count_window_s: int = 5  # message_count window in these runs (several per run)
+    rates: tuple[float, ...] = option(  # chat.message events per second
+        FULL_RATES, "--rates", _rates, "events/s, e.g. 1000,10000"
+    )
+    warmup_s: float = option(10.0, "--warmup", float, "s at the rate, not measured")
+    duration_s: float = option(FULL_DURATION_S, "--duration", float, "s measured per rate")
+    fresh_count_window_s: int = option(  # message_count window in these runs (several per run)
+        5, "--fresh-count-window", int, "IM_STREAM_COUNT_WINDOW_S of the freshness runs"
+    )
     tick_interval_s: float = 0.5  # ticks into every partition
-    flood_every_s: float = 1.0  # one injected flood (flood_count messages of a new sender)
-    grace_max_s: float = 90.0  # bound on waiting for the last rows after the input stops
+    flood_every_s: float = option(  # one injected flood (flood_count messages of a new sender)
+        1.0, "--flood-every", float, "s between injected floods"
+    )
+    grace_max_s: float = option(  # bound on waiting for the last rows after the input stops
+        90.0, "--grace-max", float, "s to wait at most for the last rows"
+    )
     # the job
-    checkpoint_s: float = 1.0
-    lateness_s: int = 5  # the job's default watermark bound
-    parallelism: int = 1  # the job's default
+    checkpoint_s: float = option(1.0, "--checkpoint", float, "IM_STREAM_CHECKPOINT_S of every run")
+    lateness_s: int = option(  # the job's default watermark bound
+        5, "--lateness", int, "IM_STREAM_LATENESS_S"
+    )
+    parallelism: int = option(1, "--parallelism", int, "IM_STREAM_PARALLELISM")  # job's default
     partitions: int = 4  # the stack's default partitions per topic
-    seed: int = 1
-    out_dir: Path = BENCH_DIR / "out" / "stream"
-    results: Path = BENCH_DIR / "RESULTS.md"
-    ports: Ports = Ports()
+    seed: int = option(1, "--seed", int)
+    out_dir: Path = OUT_DIR / "stream"
+    results: Path = option(RESULTS, "--results", Path,
+                           "Markdown file whose streaming block is (re)written")  # fmt: skip
+    ports: StackPorts = PORTS
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        """The parts to run: both, or the one of --only."""
+        return RUNS if self.only is None else (self.only,)
 
     @property
     def full_run(self) -> bool:
@@ -57,73 +80,35 @@ class StreamBenchConfig:
             ("throughput" not in self.runs or self.events >= FULL_EVENTS)
             and ("freshness" not in self.runs or set(FULL_RATES) <= set(self.rates))
             and ("freshness" not in self.runs or self.duration_s >= FULL_DURATION_S)
-            and set(self.runs) == {"throughput", "freshness"}
+            and set(self.runs) == set(RUNS)
         )
 
 
-def _rates(raw: str) -> tuple[float, ...]:
-    try:
-        out = tuple(float(p) for p in raw.split(",") if p.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list: {raw!r}") from None
-    if not out or min(out) <= 0:
-        raise argparse.ArgumentTypeError("rates must be > 0")
-    return out
+def _settle(c: StreamBenchConfig, given: frozenset[str]) -> StreamBenchConfig:
+    if c.events < 1000 or c.span_s < 60 or c.duration_s < 5 or c.warmup_s < 0:
+        raise OptionError("--events >= 1000, --span >= 60, --duration >= 5, --warmup >= 0")
+    if (
+        c.checkpoint_s <= 0
+        or c.lateness_s < 1
+        or c.fresh_count_window_s < 1
+        or (c.flood_every_s <= 0)
+    ):
+        raise OptionError(
+            "--checkpoint > 0, --lateness >= 1, --fresh-count-window >= 1, --flood-every > 0"
+        )
+    if c.batch_count_window_s < 1 or c.parallelism < 1 or c.timeout_s <= 0 or c.grace_max_s <= 0:
+        raise OptionError(
+            "--batch-count-window >= 1, --parallelism >= 1, --timeout and --grace-max > 0"
+        )
+    return c
 
 
 def parse_args(argv: list[str]) -> StreamBenchConfig:
-    d = StreamBenchConfig()
-    p = argparse.ArgumentParser(
+    return parse(
+        StreamBenchConfig,
+        argv,
         prog="python -m bench.stream",
         description="Throughput and freshness of the streaming job (python -m streaming, "
         "every query) on its own Kafka; results into bench/RESULTS.md.",
-    )
-    p.add_argument("--only", choices=["throughput", "freshness"], help="run one part only")
-    p.add_argument("--events", type=int, default=d.events, help="chat.message events in the batch")
-    p.add_argument("--span", type=float, default=d.span_s, help="event-time span of the batch, s")
-    p.add_argument("--batch-count-window", type=int, default=d.batch_count_window_s,
-                   help="IM_STREAM_COUNT_WINDOW_S of the throughput run")  # fmt: skip
-    p.add_argument("--timeout", type=float, default=d.timeout_s,
-                   help="s the job may take for the batch")  # fmt: skip
-    p.add_argument("--rates", type=_rates, default=d.rates, help="events/s, e.g. 1000,10000")
-    p.add_argument("--warmup", type=float, default=d.warmup_s, help="s at the rate, not measured")
-    p.add_argument("--duration", type=float, default=d.duration_s, help="s measured per rate")
-    p.add_argument("--fresh-count-window", type=int, default=d.fresh_count_window_s,
-                   help="IM_STREAM_COUNT_WINDOW_S of the freshness runs")  # fmt: skip
-    p.add_argument("--flood-every", type=float, default=d.flood_every_s,
-                   help="s between injected floods")  # fmt: skip
-    p.add_argument("--grace-max", type=float, default=d.grace_max_s,
-                   help="s to wait at most for the last rows")  # fmt: skip
-    p.add_argument("--checkpoint", type=float, default=d.checkpoint_s,
-                   help="IM_STREAM_CHECKPOINT_S of every run")  # fmt: skip
-    p.add_argument("--lateness", type=int, default=d.lateness_s, help="IM_STREAM_LATENESS_S")
-    p.add_argument("--parallelism", type=int, default=d.parallelism,
-                   help="IM_STREAM_PARALLELISM")  # fmt: skip
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--results", type=Path, default=d.results,
-                   help="Markdown file whose streaming block is (re)written")  # fmt: skip
-    a = p.parse_args(argv)
-    if a.events < 1000 or a.span < 60 or a.duration < 5 or a.warmup < 0:
-        p.error("--events >= 1000, --span >= 60, --duration >= 5, --warmup >= 0")
-    if a.checkpoint <= 0 or a.lateness < 1 or a.fresh_count_window < 1 or a.flood_every <= 0:
-        p.error("--checkpoint > 0, --lateness >= 1, --fresh-count-window >= 1, --flood-every > 0")
-    if a.batch_count_window < 1 or a.parallelism < 1 or a.timeout <= 0 or a.grace_max <= 0:
-        p.error("--batch-count-window >= 1, --parallelism >= 1, --timeout and --grace-max > 0")
-    return StreamBenchConfig(
-        runs=(a.only,) if a.only else d.runs,
-        events=a.events,
-        span_s=a.span,
-        batch_count_window_s=a.batch_count_window,
-        timeout_s=a.timeout,
-        rates=a.rates,
-        warmup_s=a.warmup,
-        duration_s=a.duration,
-        fresh_count_window_s=a.fresh_count_window,
-        flood_every_s=a.flood_every,
-        grace_max_s=a.grace_max,
-        checkpoint_s=a.checkpoint,
-        lateness_s=a.lateness,
-        parallelism=a.parallelism,
-        seed=a.seed,
-        results=a.results,
+        settle=_settle,
     )

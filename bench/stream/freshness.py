@@ -33,12 +33,13 @@ from pathlib import Path
 
 import orjson
 
-from bench import machine
+from bench.base import machine
+from bench.base.cli import Say
+from bench.base.stats import Dist
 from bench.stream import flinklog, loadgen, resultlog
 from bench.stream import job as jobproc
 from bench.stream.config import StreamBenchConfig
-from bench.stream.kafkaio import GroupOffsets, Say, behind, end_offsets
-from bench.stream.stats import Dist
+from bench.stream.kafkaio import GroupOffsets, behind, end_offsets
 from contract import topics
 from stack.manager import Stack
 from traffic.rate import Conversations

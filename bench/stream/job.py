@@ -10,7 +10,8 @@ from pathlib import Path
 
 import psutil
 
-from bench.stream.kafkaio import JOB, Say
+from bench.base.cli import Say
+from bench.stream.kafkaio import JOB
 from im.envconfig import load
 from stack import install
 from stack.manager import Stack

@@ -3,39 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.base.cli import Say
 from bench.stream.config import StreamBenchConfig
 from im.envconfig import load
 from stack.manager import Stack
 from stack.procs import Proc
 from stack.settings import StackSettings
 
-Say = Callable[[str], None]
 JOB = "stream-job"  # the job's Proc name (pid file and log under the stack folder)
 
 
 def stack_settings(cfg: StreamBenchConfig) -> StackSettings:
-    p = cfg.ports
-    env = {
-        "IM_STACK_DIR": str(cfg.out_dir / "stack"),
-        "IM_KAFKA_PORT": str(p.kafka),
-        "IM_KAFKA_CONTROLLER_PORT": str(p.kafka_controller),
-        "IM_KAFKA_PARTITIONS": str(cfg.partitions),
-        "IM_REDIS_PORT": str(p.redis),
-        "IM_HTTP_PORT": str(p.http),
-        "IM_ANALYTICS_PORT": str(p.analytics),
-        "IM_STREAM_LATENESS_S": str(cfg.lateness_s),
-    }
-    if "IM_CACHE_DIR" in os.environ:  # where the Kafka and Flink jars already are
-        env["IM_CACHE_DIR"] = os.environ["IM_CACHE_DIR"]
+    env = cfg.ports.stack_env(cfg.out_dir / "stack")
+    env["IM_KAFKA_PARTITIONS"] = str(cfg.partitions)
+    env["IM_STREAM_LATENESS_S"] = str(cfg.lateness_s)
     return load(StackSettings, env)
 
 

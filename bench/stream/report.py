@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
-from bench.machine import CpuDelta
+from bench.base.report import RunInfo, cores, disturbed, num, preamble, table
 from bench.stream.config import StreamBenchConfig
 from bench.stream.freshness import FreshResult, Latency
 from bench.stream.throughput import ThroughputResult
 
-NOISY_CORES = 0.25  # others' CPU above this during a measurement: the machine was not quiet
 GOAL_P99_S = 5.0  # the issue: p99 under 5 s of avoidable delay at 10k events/s
-
-
-@dataclass
-class StreamRunInfo:
-    command: str
-    started: str  # UTC
-    minutes: float
-    commit: str
-    machine: str
-    load_end: tuple[float, float, float]
-    notes: list[str] = field(default_factory=list)
-    interrupted: bool = False
-
-
-def _n(v: float, digits: int = 0) -> str:
-    return "–" if math.isnan(v) else f"{v:,.{digits}f}"
-
-
-def _table(head: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    return out + ["| " + " | ".join(r) + " |" for r in rows]
-
-
-def _cores(cpu: CpuDelta, secs: float) -> str:
-    return _n(secs / cpu.wall_s, 2) if cpu.wall_s > 0 else "–"
 
 
 def _throughput(t: ThroughputResult) -> list[str]:
@@ -49,16 +20,16 @@ def _throughput(t: ThroughputResult) -> list[str]:
     row = [
         f"{b.records:,}",
         f"{b.messages:,} + {b.duplicates:,} dup + {b.ticks:,} ticks",
-        _n(t.startup_s, 1),
-        _n(t.processing_s, 1),
-        f"**{_n(t.events_per_s)}**",
-        _n(t.steady_per_s),
-        _n(t.results_s, 1),
+        num(t.startup_s, 1),
+        num(t.processing_s, 1),
+        f"**{num(t.events_per_s)}**",
+        num(t.steady_per_s),
+        num(t.results_s, 1),
         check,
-        _cores(t.cpu, t.cpu.server_s),
-        _cores(t.cpu, t.cpu.aux_s),
-        _n(t.cpu.others_cores, 2),
-        _n(t.job_rss_mib),
+        cores(t.cpu, t.cpu.server_s),
+        cores(t.cpu, t.cpu.aux_s),
+        num(t.cpu.others_cores, 2),
+        num(t.job_rss_mib),
     ]
     head = [
         "im.chat records",
@@ -76,7 +47,7 @@ def _throughput(t: ThroughputResult) -> list[str]:
     ]
     out = ["### 1. Sustained throughput: a pre-produced batch, the job from the earliest offset"]
     out.append("")
-    out += [*_table(head, [row]), ""]
+    out += [*table(head, [row]), ""]
     outputs = ", ".join(f"`{k}` {v:,}" for k, v in sorted(t.output.items())) or "none"
     out += [
         f"- Batch: {b.records:,} records ({b.bytes / 2**20:,.0f} MiB of JSON) in im.chat, "
@@ -89,7 +60,7 @@ def _throughput(t: ThroughputResult) -> list[str]:
         "(its ready file) until the committed offsets of its consumer group reach the end of "
         "im.chat in every partition (the source commits them when a checkpoint completes: "
         "consumed and checkpointed). It includes task deployment and the first checkpoint "
-        f"(first offsets committed {_n(t.first_commit_s, 1)} s after submission); **steady** is "
+        f"(first offsets committed {num(t.first_commit_s, 1)} s after submission); **steady** is "
         "the slope between 10 % and 90 % of the offsets. **job start-up** (process spawned → "
         "job submitted: Python, the JVM gateway, planning) is not in either.",
         f"- Result rows visible (read_committed) at the end: {outputs}. Moderation "
@@ -124,10 +95,10 @@ def _lat_rows(f: FreshResult) -> list[list[str]]:
                 lat.commit.fmt(),
                 verdict,
                 f"{f.backlog_start:,} → {f.backlog_end:,}",
-                _cores(f.cpu, f.cpu.server_s),
-                _cores(f.cpu, f.cpu.aux_s),
-                _cores(f.cpu, f.cpu.client_s),
-                _n(f.cpu.others_cores, 2),
+                cores(f.cpu, f.cpu.server_s),
+                cores(f.cpu, f.cpu.aux_s),
+                cores(f.cpu, f.cpu.client_s),
+                num(f.cpu.others_cores, 2),
             ]
         )
     return rows
@@ -156,11 +127,11 @@ def _freshness(cfg: StreamBenchConfig, fr: list[FreshResult]) -> list[str]:
     ]
     rows = [r for f in fr for r in _lat_rows(f)]
     out = ["### 2. Freshness: open loop at fixed rates, event time = now", ""]
-    out += [*_table(head, rows), ""]
+    out += [*table(head, rows), ""]
     f0 = fr[0]
     out += [
         f"- Job: {f0.settings}; `{f0.env}`; a fresh Kafka and job per rate, start-up "
-        + ", ".join(f"{_n(f.startup_s, 1)} s" for f in fr)
+        + ", ".join(f"{num(f.startup_s, 1)} s" for f in fr)
         + f" (not measured). {cfg.warmup_s:g} s warm-up, {cfg.duration_s:g} s measured: the "
         "windows that end in it and the detections whose last message is in it; the input "
         "stays at the rate until L + 3 s after it.",
@@ -204,39 +175,23 @@ def _freshness(cfg: StreamBenchConfig, fr: list[FreshResult]) -> list[str]:
 
 
 def _noise(t: ThroughputResult | None, fr: list[FreshResult]) -> list[str]:
-    cpus = [("throughput", t.cpu)] if t else []
-    cpus += [(f"{f.rate:,.0f}/s", f.cpu) for f in fr]
-    noisy = [(name, c.others_cores) for name, c in cpus if c.others_cores > NOISY_CORES]
-    if not noisy:
-        return []
-    said = ", ".join(f"{name} {cores:.2f}" for name, cores in noisy)
-    return [
-        f"- **Disturbed**: other processes used more than {NOISY_CORES} cores during "
-        f"{len(noisy)} of {len(cpus)} measurements ({said} of the machine's cores; column "
-        "`others' cores`): those numbers measure a shared machine; rerun on a quiet one"
-    ]
+    others = [("throughput", t.cpu.others_cores)] if t else []
+    others += [(f"{f.rate:,.0f}/s", f.cpu.others_cores) for f in fr]
+    consequence = "those numbers measure a shared machine; rerun on a quiet one"
+    return disturbed(others, "measurements", consequence, by_name=True)
 
 
 def render(
     cfg: StreamBenchConfig,
-    info: StreamRunInfo,
+    info: RunInfo,
     t: ThroughputResult | None,
     fr: list[FreshResult],
 ) -> str:
-    out = ["## Streaming job: throughput and freshness (`python -m bench.stream`)", ""]
-    if not cfg.full_run:
-        out += [
-            "> **SMOKE RUN — not the benchmark.** Fewer events, rates or seconds than the "
-            "defaults; the benchmark is `.venv/bin/python -m bench.stream` on a quiet machine.",
-            "",
-        ]
-    if info.interrupted:
-        out += ["> **Interrupted** before the end: partial results.", ""]
-    la = " ".join(f"{x:.2f}" for x in info.load_end)
-    out += [
-        f"- Command: `{info.command}`",
-        f"- Run: {info.started} UTC, {info.minutes:.1f} min, commit {info.commit}",
-        f"- Machine: {info.machine}; loadavg {la} (at end)",
+    smoke = (
+        "Fewer events, rates or seconds than the defaults; the benchmark is "
+        "`.venv/bin/python -m bench.stream` on a quiet machine."
+    )
+    about = [
         "- What runs: the real job process (`python -m streaming`: PyFlink, the whole job "
         "graph in one local mini-cluster JVM), its own Kafka broker (KRaft, "
         f"{cfg.partitions} partitions per topic, 127.0.0.1:{cfg.ports.kafka}, data under "
@@ -244,8 +199,13 @@ def render(
         "`job cores` = the job's processes (Python + JVM), `Kafka cores` = the broker, "
         "`bench cores` = generator + reader + coordinator, `others' cores` = everything else",
     ]
-    out += [f"- Note: {n}" for n in info.notes]
-    out += _noise(t, fr)
+    out = preamble(
+        "## Streaming job: throughput and freshness (`python -m bench.stream`)",
+        info,
+        smoke=None if cfg.full_run else smoke,
+        about=about,
+        disturbed=_noise(t, fr),
+    )
     out.append("")
     if t is not None:
         out += _throughput(t)

@@ -34,11 +34,12 @@ from dataclasses import dataclass, field
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench import machine
+from bench.base import machine
+from bench.base.cli import Say
 from bench.stream import flinklog
 from bench.stream import job as jobproc
 from bench.stream.config import StreamBenchConfig
-from bench.stream.kafkaio import Batcher, GroupOffsets, Say, behind, end_offsets, producer
+from bench.stream.kafkaio import Batcher, GroupOffsets, behind, end_offsets, producer
 from contract import topics
 from stack.manager import Stack
 from traffic.chat import Event
