@@ -41,33 +41,46 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
+def _lines(path: Path) -> list[tuple[tuple[str, ...], str, bool]]:
+    """(heading path, stripped line, whether it is a heading) of each line outside fences."""
+    out: list[tuple[tuple[str, ...], str, bool]] = []
+    stack: list[tuple[int, str]] = []
+    fenced = False
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            level = len(heading.group(1))
+            stack = [(lv, text) for lv, text in stack if lv < level]
+            stack.append((level, plain(heading.group(2))))
+        out.append((tuple(t for _, t in stack), line, heading is not None))
+    return out
+
+
 @cache
 def tables(path: Path) -> tuple[Table, ...]:
     out: list[Table] = []
-    stack: list[tuple[int, str]] = []
-    lines = path.read_text().splitlines()
-    fenced = False
+    lines = _lines(path)
     i = 0
     while i < len(lines):
-        line = lines[i].strip()
-        if line.startswith("```"):
-            fenced = not fenced
-        elif not fenced and (m := _HEADING.match(line)):
-            level = len(m.group(1))
-            stack = [(lv, text) for lv, text in stack if lv < level]
-            stack.append((level, plain(m.group(2))))
-        elif not fenced and line.startswith("|") and i + 1 < len(lines):
-            sep = lines[i + 1].strip().replace(" ", "")
+        path_here, line, _ = lines[i]
+        if line.startswith("|") and i + 1 < len(lines):
+            sep = lines[i + 1][1].replace(" ", "")
             if _SEPARATOR.match(sep):
                 header = tuple(_cells(line))
                 rows = []
                 i += 2
-                while i < len(lines) and lines[i].strip().startswith("|"):
-                    cells = _cells(lines[i])
-                    assert len(cells) == len(header), f"{path.name}: bad row {lines[i]!r}"
+                while i < len(lines) and lines[i][1].startswith("|"):
+                    cells = _cells(lines[i][1])
+                    assert len(cells) == len(header), f"{path.name}: bad row {lines[i][1]!r}"
                     rows.append(dict(zip(header, cells, strict=True)))
                     i += 1
-                out.append(Table(tuple(t for _, t in stack), header, tuple(rows)))
+                out.append(Table(path_here, header, tuple(rows)))
                 continue
         i += 1
     return tuple(out)
@@ -88,19 +101,7 @@ def one(path: Path, *headings: str, header: tuple[str, ...] | None = None) -> Ta
 
 def headings(path: Path) -> list[tuple[str, ...]]:
     """Every heading path of the file (also of sections without a table)."""
-    out: list[tuple[str, ...]] = []
-    stack: list[tuple[int, str]] = []
-    fenced = False
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if line.startswith("```"):
-            fenced = not fenced
-        elif not fenced and (m := _HEADING.match(line)):
-            level = len(m.group(1))
-            stack = [(lv, text) for lv, text in stack if lv < level]
-            stack.append((level, plain(m.group(2))))
-            out.append(tuple(t for _, t in stack))
-    return out
+    return [path_here for path_here, _, is_heading in _lines(path) if is_heading]
 
 
 def plain(cell: str) -> str:
