@@ -134,7 +134,7 @@ class Messages:
         seq a former member saw (a transferred agent); forbidden otherwise."""
         async with self.redis.pipeline(transaction=False) as p:
             p.sismember(keys.members(conv), uid)
-            p.hget(f"cf:{conv}", uid)
+            p.hget(keys.former_members(conv), uid)
             member, former = await p.execute()
         if member:
             return None
