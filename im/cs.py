@@ -1,6 +1,6 @@
 """Customer-service sessions: queue, accept, transfer, close, assignment.
 
-State changes are Lua steps (im/cs_scripts.py) that also write the
+State changes are Lua steps (im/lua/cs_*.lua) that also write the
 `im.session` event. After each step the system account posts an `event`
 message into the conversation (cmid `cs:<session>:<n>:<what>`, so a repeated
 step never posts twice) and online agents are told about the queue.
@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from im import cs_scripts, keys
 from im import errors as E
+from im import keys, lua
 from im.accounts import SYSTEM_USER
 from im.messages import Messages, Stored
 from im.replies import decoded
@@ -34,10 +34,10 @@ class CustomerService:
         self.redis, self.messages, self.node_id = redis, messages, node_id
         self.push, self.publish = push, publish
         self.assign_mode, self.capacity = assign, capacity
-        self._create = redis.register_script(cs_scripts.CREATE)
-        self._accept = redis.register_script(cs_scripts.ACCEPT)
-        self._transfer = redis.register_script(cs_scripts.TRANSFER)
-        self._close = redis.register_script(cs_scripts.CLOSE)
+        self._create = lua.register(redis, "cs_create")
+        self._accept = lua.register(redis, "cs_accept")
+        self._transfer = lua.register(redis, "cs_transfer")
+        self._close = lua.register(redis, "cs_close")
 
     async def session(self, sid: str) -> dict[str, str]:
         data = await self.redis.hgetall(keys.session(sid))

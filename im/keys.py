@@ -33,7 +33,10 @@ ag:state          hash  agent -> online/away/offline
 ag:online         set   agents marked online
 ag:load:{uid}     int   active sessions of the agent
 
-Python elsewhere builds keys with the functions and constants below.
+Nothing else spells a prefix: Python builds keys with the functions below,
+and Lua scripts (im/lua/) with the string locals the loader prepends from
+PREFIXES and FIXED (K_CONV = 'c:', K_OUTBOX = 'outbox', ...).
+tests/im/test_keys.py fails on a key prefix written anywhere else.
 """
 
 from __future__ import annotations

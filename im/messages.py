@@ -1,22 +1,19 @@
-"""Storing, fetching and reading messages (Redis; see send.lua and read.lua)."""
+"""Storing, fetching and reading messages (Redis; see im/lua/send.lua and read.lua)."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
 from im import errors as E
-from im import keys, topics
+from im import keys, lua, topics
 from im.replies import decoded
 
 DEDUP_TTL_S = 24 * 3600
-_SEND_LUA = Path(__file__).with_name("send.lua").read_text()
-_READ_LUA = Path(__file__).with_name("read.lua").read_text()
 
 
 @dataclass(frozen=True)
@@ -63,8 +60,8 @@ class Messages:
         self.redis = redis
         self.node_id = node_id
         self.limits = limits
-        self._send = redis.register_script(_SEND_LUA)
-        self._read = redis.register_script(_READ_LUA)
+        self._send = lua.register(redis, "send")
+        self._read = lua.register(redis, "read")
 
     async def store(
         self,

@@ -1,7 +1,7 @@
 """Realistic `im.chat` traffic, generated deterministically from a seed.
 
 The events are shaped like the server's (EVENTS.md `chat.message`, see
-im/messages.py and im/send.lua) plus its `tick` events, and come out in the
+im/messages.py and im/lua/send.lua) plus its `tick` events, and come out in the
 order a consumer of the topic would read them:
 
 - customer-service sessions: a `queued` system notice, customers who write
