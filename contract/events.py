@@ -161,9 +161,16 @@ SERVER_EVENTS = (
 BY_TYPE = {e.name: e for e in SERVER_EVENTS}
 
 
+# Event ids start with the kind of event they name (docs/events.md "IDs").
+MESSAGE_ID = "m:"  # m:<conv>:<seq>
+SESSION_EVENT_ID = "s:"  # s:<session>:<type>:<n>, made in the cs Lua steps
+CONNECTION_EVENT_ID = "n:"  # n:<random>
+TICK_ID = "t:"  # t:<random>
+
+
 def message_id(conv: str, seq: int | str) -> str:
     """A message's event id: stable, so a re-sent event is dropped downstream."""
-    return f"m:{conv}:{seq}"
+    return f"{MESSAGE_ID}{conv}:{seq}"
 
 
 def record(

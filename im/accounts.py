@@ -15,17 +15,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from im import errors as E
-from im import keys
+from im import keys, lua
 from im.replies import decoded, opt_decoded
 
 USERNAME_RE = re.compile(r"[a-z0-9_.-]{3,32}")
 ROLES = ("user", "agent", "bot", "admin", "system")
 SYSTEM_USER = "system"  # the built-in account that speaks for the server
-_CHECK = """
-local uid = redis.call('HGET', KEYS[1], 'uid')
-if not uid then return false end
-return {uid, redis.call('HGET', 'u:' .. uid, 'role') or false}
-"""
 
 
 @dataclass(frozen=True)
@@ -54,7 +49,7 @@ class Accounts:
         self._hasher = PasswordHasher(time_cost=argon2_time_cost, memory_cost=argon2_memory_kib)
         # Verified against when the username is unknown, so both failures cost the same.
         self._dummy_hash = self._hasher.hash("not-a-real-password")
-        self._check = redis.register_script(_CHECK)
+        self._check = lua.register(redis, "token_check")
 
     async def ensure_builtin(self, admin_username: str | None, admin_password: str | None) -> None:
         """The system account, and the first admin from the settings (idempotent)."""

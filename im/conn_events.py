@@ -35,8 +35,8 @@ class ConnectionEvents:
 
     async def _emit(self, etype: events.EventType, **fields: Any) -> None:
         event = events.record(
-            etype, id="n:" + secrets.token_hex(10), ts=int(time.time() * 1000),
-            node=self.node_id, **fields,
+            etype, id=events.CONNECTION_EVENT_ID + secrets.token_hex(10),
+            ts=int(time.time() * 1000), node=self.node_id, **fields,
         )  # fmt: skip
         await self.redis.xadd(
             keys.OUTBOX, {"t": etype.topics[0], "k": etype.key_of(event), "v": orjson.dumps(event)}

@@ -1,6 +1,6 @@
 """Customer-service sessions: queue, accept, transfer, close, assignment.
 
-State changes are Lua steps (im/cs_scripts.py) that also write the
+State changes are Lua steps (im/lua/cs_*.lua) that also write the
 `im.session` event. After each step the system account posts an `event`
 message into the conversation (cmid `cs:<session>:<n>:<what>`, so a repeated
 step never posts twice) and online agents are told about the queue.
@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from im import cs_scripts, keys
 from im import errors as E
+from im import keys, lua
 from im.accounts import SYSTEM_USER
 from im.messages import Messages, Stored
 from im.replies import decoded
@@ -34,20 +34,20 @@ class CustomerService:
         self.redis, self.messages, self.node_id = redis, messages, node_id
         self.push, self.publish = push, publish
         self.assign_mode, self.capacity = assign, capacity
-        self._create = redis.register_script(cs_scripts.CREATE)
-        self._accept = redis.register_script(cs_scripts.ACCEPT)
-        self._transfer = redis.register_script(cs_scripts.TRANSFER)
-        self._close = redis.register_script(cs_scripts.CLOSE)
+        self._create = lua.register(redis, "cs_create")
+        self._accept = lua.register(redis, "cs_accept")
+        self._transfer = lua.register(redis, "cs_transfer")
+        self._close = lua.register(redis, "cs_close")
 
     async def session(self, sid: str) -> dict[str, str]:
-        data = await self.redis.hgetall(f"cs:{sid}")
+        data = await self.redis.hgetall(keys.session(sid))
         if not data:
             raise E.ApiError(E.NOT_FOUND, "no such session", 404)
         return {decoded(k): decoded(v) for k, v in data.items()}
 
     async def notice(self, sid: str, conv: str, what: str, **fields: Any) -> None:
         """The `event` message of a transition, posted by the system account."""
-        n = await self.redis.hincrby(f"cs:{sid}", "notices", 1)
+        n = await self.redis.hincrby(keys.session(sid), "notices", 1)
         body = {"text": f"session {what}", "event": what, "session": sid, **fields}
         stored = await self.messages.store(
             conv, SYSTEM_USER, f"cs:{sid}:{n}:{what}", body["text"], kind="event",
@@ -128,10 +128,10 @@ class CustomerService:
         return {"session": sid, "state": "closed"}
 
     async def queue(self) -> list[dict[str, Any]]:
-        sids = [decoded(s) for s in await self.redis.zrange("csq", 0, 499)]
+        sids = [decoded(s) for s in await self.redis.zrange(keys.CS_QUEUE, 0, 499)]
         out = []
         for sid in sids:
-            s = await self.redis.hmget(f"cs:{sid}", "conv", "customer", "waiting_since")
+            s = await self.redis.hmget(keys.session(sid), "conv", "customer", "waiting_since")
             if s[0] is not None:
                 row = {"session": sid, "conv": decoded(s[0]), "customer": decoded(s[1])}
                 out.append({**row, "waiting_since": int(s[2] or 0)})
@@ -142,11 +142,11 @@ class CustomerService:
         if state not in AGENT_STATES:
             raise E.ApiError(E.BAD_FRAME, "status must be online, away or offline")
         async with self.redis.pipeline(transaction=True) as p:
-            p.hset("ag:state", agent, state)
+            p.hset(keys.AGENT_STATES, agent, state)
             if state == "online":
-                p.sadd("ag:online", agent)
+                p.sadd(keys.AGENTS_ONLINE, agent)
             else:
-                p.srem("ag:online", agent)
+                p.srem(keys.AGENTS_ONLINE, agent)
             await p.execute()
         if state == "online" and self.assign_mode != "manual":
             await self.drain_queue()
@@ -157,7 +157,7 @@ class CustomerService:
 
     async def online_agents(self) -> list[str]:
         """Agents marked online whose presence is live (a crashed node's agents are not)."""
-        agents = sorted(decoded(a) for a in await self.redis.smembers("ag:online"))
+        agents = sorted(decoded(a) for a in await self.redis.smembers(keys.AGENTS_ONLINE))
         secs, micros = await self.redis.time()
         now = int(secs) * 1000 + int(micros) // 1000
         async with self.redis.pipeline(transaction=False) as p:
@@ -171,11 +171,11 @@ class CustomerService:
         agents = await self.online_agents()
         if not agents:
             return []
-        loads = [int(x or 0) for x in await self.redis.mget([f"ag:load:{a}" for a in agents])]
+        loads = [int(x or 0) for x in await self.redis.mget([keys.agent_load(a) for a in agents])]
         free = [(load, a) for load, a in zip(loads, agents, strict=True) if load < self.capacity]
         if self.assign_mode == "least_busy":
             return [a for _, a in sorted(free)]
-        start = await self.redis.incr("cs:rr")  # round robin over the free ones
+        start = await self.redis.incr(keys.CS_ROUND_ROBIN)  # round robin over the free ones
         names = [a for _, a in free]
         return names[start % len(names) :] + names[: start % len(names)] if names else []
 

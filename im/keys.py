@@ -1,10 +1,10 @@
-"""Redis key layout, in one place (every key the server writes is named here).
+"""Redis key layout, in one place: every key (and pub/sub channel) the server names.
 
 u:{uid}           hash  username, display_name, role, pw (argon2 hash)
 uname:{username}  str   uid
 tok:{sha256}      hash  uid, role, exp (token hashes only: a Redis dump leaks no token)
 utok:{uid}        set   token hashes of the user (revoke all at once)
-c:{conv}          hash  kind, title, owner, max_seq
+c:{conv}          hash  kind, title, owner, max_seq, last_ts, slow_ms; cs: session, agent, closed
 cm:{conv}         set   member uids
 uc:{uid}          set   convs of the user
 msg:{conv}        hash  seq -> encoded `msg` frame (full history; see README)
@@ -15,9 +15,12 @@ own:{conv}:{uid}  zset  seqs the user sent in conv (to count others' messages on
 outbox            stream  t (topic), k (key), v (event JSON): the transactional outbox
 relay:lease       str   node id holding the outbox relay lease
 pr:{uid}          hash  node -> expiry ms: where the user is online (presence)
+im:node:{node}    pub/sub channel of a node (pushes for its devices)
 mute:{uid}        str   muted until (ms), expires by itself
 rl:{uid}          hash  token bucket of the user's sending (tokens, at)
 slow:{conv}:{uid} str   slow mode: present while the member must wait
+ll:u:{username}   int   failed logins of the username in the window (im/loginlimit.py)
+ll:a:{address}    int   failed logins from the client address in the window
 frq:{uid}         set   users who asked to be friends with uid
 fl:{uid}          hash  friend uid -> direct conv
 grp:{gid}         hash  conv, owner, name
@@ -25,77 +28,151 @@ cf:{conv}         hash  former member -> last seq they may still read (transferr
 cs:{sid}          hash  conv, customer, state, agent, topic, waiting_since, ...
 csq               zset  queued sessions by waiting_since
 cs:open:{uid}     str   the customer's open session
-ag:state          hash  agent -> online/away/offline;  ag:online  set of online agents
+cs:rr             int   round-robin counter of automatic assignment
+ag:state          hash  agent -> online/away/offline
+ag:online         set   agents marked online
 ag:load:{uid}     int   active sessions of the agent
+
+Nothing else spells a prefix: Python builds keys with the functions below,
+and Lua scripts (im/lua/) with the string locals the loader prepends from
+PREFIXES and FIXED (K_CONV = 'c:', K_OUTBOX = 'outbox', ...).
+tests/im/test_keys.py fails on a key prefix written anywhere else.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Final
+
+# Family -> prefix. A key of the family is its prefix + id; a key with two
+# ids joins them with ':' (dd:{uid}:{cmid}, own:{conv}:{uid}, slow:{conv}:{uid}).
+PREFIXES: Final[Mapping[str, str]] = {
+    "user": "u:",
+    "username": "uname:",
+    "token": "tok:",
+    "user_tokens": "utok:",
+    "conv": "c:",
+    "members": "cm:",
+    "user_convs": "uc:",
+    "messages": "msg:",
+    "dedup": "dd:",
+    "unread": "unr:",
+    "read_pos": "rd:",
+    "own_seqs": "own:",
+    "presence": "pr:",
+    "node_channel": "im:node:",
+    "mute": "mute:",
+    "rate": "rl:",
+    "slow": "slow:",
+    "failed_logins_user": "ll:u:",
+    "failed_logins_address": "ll:a:",
+    "friend_requests": "frq:",
+    "friends": "fl:",
+    "group": "grp:",
+    "former_members": "cf:",
+    "session": "cs:",
+    "open_session": "cs:open:",
+    "agent_load": "ag:load:",
+}
+
+# Keys that are one fixed name.
+FIXED: Final[Mapping[str, str]] = {
+    "outbox": "outbox",
+    "relay_lease": "relay:lease",
+    "cs_queue": "csq",
+    "cs_round_robin": "cs:rr",
+    "agent_states": "ag:state",
+    "agents_online": "ag:online",
+}
+
+OUTBOX: Final = FIXED["outbox"]
+RELAY_LEASE: Final = FIXED["relay_lease"]
+CS_QUEUE: Final = FIXED["cs_queue"]
+CS_ROUND_ROBIN: Final = FIXED["cs_round_robin"]
+AGENT_STATES: Final = FIXED["agent_states"]
+AGENTS_ONLINE: Final = FIXED["agents_online"]
+UNREAD_TOTAL_FIELD: Final = "total"  # a field of unr:{uid}, not a key
+
 
 def user(uid: str) -> str:
-    return f"u:{uid}"
+    return f"{PREFIXES['user']}{uid}"
 
 
 def username(name: str) -> str:
-    return f"uname:{name}"
+    return f"{PREFIXES['username']}{name}"
 
 
 def token(digest: str) -> str:
-    return f"tok:{digest}"
+    return f"{PREFIXES['token']}{digest}"
 
 
 def user_tokens(uid: str) -> str:
-    return f"utok:{uid}"
+    return f"{PREFIXES['user_tokens']}{uid}"
 
 
 def conv(cid: str) -> str:
-    return f"c:{cid}"
+    return f"{PREFIXES['conv']}{cid}"
 
 
 def members(cid: str) -> str:
-    return f"cm:{cid}"
+    return f"{PREFIXES['members']}{cid}"
 
 
 def user_convs(uid: str) -> str:
-    return f"uc:{uid}"
+    return f"{PREFIXES['user_convs']}{uid}"
 
 
 def messages(cid: str) -> str:
-    return f"msg:{cid}"
+    return f"{PREFIXES['messages']}{cid}"
 
 
 def unread(uid: str) -> str:
-    return f"unr:{uid}"
+    return f"{PREFIXES['unread']}{uid}"
 
 
 def read_pos(uid: str) -> str:
-    return f"rd:{uid}"
+    return f"{PREFIXES['read_pos']}{uid}"
 
 
 def presence(uid: str) -> str:
-    return f"pr:{uid}"
+    return f"{PREFIXES['presence']}{uid}"
 
 
 def node_channel(node: str) -> str:
-    return f"im:node:{node}"
+    return f"{PREFIXES['node_channel']}{node}"
 
 
 def mute(uid: str) -> str:
-    return f"mute:{uid}"
+    return f"{PREFIXES['mute']}{uid}"
+
+
+def failed_logins_user(name: str) -> str:
+    return f"{PREFIXES['failed_logins_user']}{name}"
+
+
+def failed_logins_address(address: str) -> str:
+    return f"{PREFIXES['failed_logins_address']}{address}"
 
 
 def friend_requests(uid: str) -> str:
-    return f"frq:{uid}"
+    return f"{PREFIXES['friend_requests']}{uid}"
 
 
 def friends(uid: str) -> str:
-    return f"fl:{uid}"
+    return f"{PREFIXES['friends']}{uid}"
 
 
 def group(gid: str) -> str:
-    return f"grp:{gid}"
+    return f"{PREFIXES['group']}{gid}"
 
 
-OUTBOX = "outbox"
-RELAY_LEASE = "relay:lease"
-UNREAD_TOTAL_FIELD = "total"
+def former_members(cid: str) -> str:
+    return f"{PREFIXES['former_members']}{cid}"
+
+
+def session(sid: str) -> str:
+    return f"{PREFIXES['session']}{sid}"
+
+
+def agent_load(uid: str) -> str:
+    return f"{PREFIXES['agent_load']}{uid}"

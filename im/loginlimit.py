@@ -32,6 +32,8 @@ import hashlib
 
 import redis.asyncio as aioredis
 
+from im import keys
+
 _MAX_LITERAL = 64
 
 
@@ -42,11 +44,11 @@ def _part(value: str) -> str:
 
 
 def user_key(username: str) -> str:
-    return f"ll:u:{_part(username)}"
+    return keys.failed_logins_user(_part(username))
 
 
 def address_key(address: str) -> str:
-    return f"ll:a:{_part(address)}"
+    return keys.failed_logins_address(_part(address))
 
 
 class LoginLimiter:

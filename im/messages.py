@@ -1,9 +1,8 @@
-"""Storing, fetching and reading messages (Redis; see send.lua and read.lua)."""
+"""Storing, fetching and reading messages (Redis; see im/lua/send.lua and read.lua)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,12 +11,10 @@ import redis.asyncio as aioredis
 from contract import events, topics
 from contract.content import content_hash
 from im import errors as E
-from im import keys
+from im import keys, lua
 from im.replies import decoded
 
 DEDUP_TTL_S = 24 * 3600
-_SEND_LUA = Path(__file__).with_name("send.lua").read_text()
-_READ_LUA = Path(__file__).with_name("read.lua").read_text()
 
 
 @dataclass(frozen=True)
@@ -58,8 +55,8 @@ class Messages:
         self.redis = redis
         self.node_id = node_id
         self.limits = limits
-        self._send = redis.register_script(_SEND_LUA)
-        self._read = redis.register_script(_READ_LUA)
+        self._send = lua.register(redis, "send")
+        self._read = lua.register(redis, "read")
 
     async def store(
         self,
@@ -130,7 +127,7 @@ class Messages:
         seq a former member saw (a transferred agent); forbidden otherwise."""
         async with self.redis.pipeline(transaction=False) as p:
             p.sismember(keys.members(conv), uid)
-            p.hget(f"cf:{conv}", uid)
+            p.hget(keys.former_members(conv), uid)
             member, former = await p.execute()
         if member:
             return None

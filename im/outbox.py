@@ -28,25 +28,12 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from contract import events
-from im import keys
+from im import keys, lua
 from im.background import Background
 from im.replies import decoded
 
 log = logging.getLogger("im.outbox")
 STOP_WAIT_S = 5.0  # for the current batch to finish, then again for the drain
-
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
 
 class OutboxRelay(Background):
@@ -71,8 +58,8 @@ class OutboxRelay(Background):
         self.batch = batch
         self.tick_interval_s = tick_interval_s
         self.lease_ms = lease_ms
-        self._renew = redis.register_script(_RENEW)
-        self._release = redis.register_script(_RELEASE)
+        self._renew = lua.register(redis, "lease_renew")
+        self._release = lua.register(redis, "lease_release")
         self._producer: AIOKafkaProducer | None = None
         self._last_tick = 0.0
         self._stopping = asyncio.Event()
@@ -196,7 +183,7 @@ class OutboxRelay(Background):
         for topic in events.TICK.topics:
             for p in sorted(await producer.partitions_for(topic)):
                 tick = events.record(
-                    events.TICK, id="t:" + secrets.token_hex(8), ts=ts, node=self.node_id
+                    events.TICK, id=events.TICK_ID + secrets.token_hex(8), ts=ts, node=self.node_id
                 )
                 value = orjson.dumps(tick)
                 await producer.send(topic, value=value, partition=p)

@@ -8,59 +8,10 @@ import secrets
 import redis.asyncio as aioredis
 
 from im import errors as E
-from im import keys
+from im import keys, lua
 from im.replies import decoded
 
 MAX_GROUP_MEMBERS = 500
-
-# Befriending is one atomic step: whoever asks second (or accepts) creates
-# the direct conversation, exactly once, with both as members.
-# ARGV: 1 me, 2 other, 3 conv id, 4 mode ('ask' | 'accept')
-# Returns {0} request recorded, {1, conv} friends now, {-1} already friends,
-# {-2} no pending request (accept).
-_BEFRIEND = """
-local me, other, conv, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if redis.call('HEXISTS', 'fl:' .. me, other) == 1 then return {-1} end
-local asked = redis.call('SISMEMBER', 'frq:' .. me, other) == 1
-if not asked then
-  if mode == 'accept' then return {-2} end
-  redis.call('SADD', 'frq:' .. other, me)
-  return {0}
-end
-redis.call('SREM', 'frq:' .. me, other)
-redis.call('SREM', 'frq:' .. other, me)
-redis.call('HSET', 'c:' .. conv, 'kind', 'direct', 'title', '', 'owner', '', 'max_seq', 0)
-redis.call('SADD', 'cm:' .. conv, me, other)
-redis.call('SADD', 'uc:' .. me, conv)
-redis.call('SADD', 'uc:' .. other, conv)
-redis.call('HSET', 'fl:' .. me, other, conv)
-redis.call('HSET', 'fl:' .. other, me, conv)
-return {1, conv}
-"""
-
-# Remove a member: membership, the user's conversation list, and their
-# unread count of it (total lowered by the same amount), in one step.
-_LEAVE = """
-local conv, user = ARGV[1], ARGV[2]
-if redis.call('SREM', 'cm:' .. conv, user) == 0 then return 0 end
-redis.call('SREM', 'uc:' .. user, conv)
-local n = tonumber(redis.call('HGET', 'unr:' .. user, conv) or '0')
-redis.call('HDEL', 'unr:' .. user, conv)
-if n > 0 then redis.call('HINCRBY', 'unr:' .. user, 'total', -n) end
-return 1
-"""
-
-
-# A member joins at the current end: their read position starts at max_seq,
-# so unread (= others' messages after read_seq) starts at 0 and stays true.
-_JOIN = """
-local conv, user = ARGV[1], ARGV[2]
-if redis.call('SADD', 'cm:' .. conv, user) == 0 then return 0 end
-redis.call('SADD', 'uc:' .. user, conv)
-redis.call('HSET', 'rd:' .. user, conv, redis.call('HGET', 'c:' .. conv, 'max_seq') or 0)
-redis.call('HDEL', 'unr:' .. user, conv)
-return 1
-"""
 
 
 def direct_conv_id(a: str, b: str) -> str:
@@ -71,9 +22,9 @@ def direct_conv_id(a: str, b: str) -> str:
 class Relations:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
-        self._befriend = redis.register_script(_BEFRIEND)
-        self._leave = redis.register_script(_LEAVE)
-        self._join = redis.register_script(_JOIN)
+        self._befriend = lua.register(redis, "befriend")
+        self._leave = lua.register(redis, "member_leave")
+        self._join = lua.register(redis, "member_join")
 
     async def _user_exists(self, uid: str) -> bool:
         return uid != "system" and bool(await self.redis.exists(keys.user(uid)))

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from aiokafka.partitioner import murmur2
 
 from contract.content import content_hash
-from contract.events import TICK, record
+from contract.events import TICK, TICK_ID, record
 from traffic.chat import ChatLog, Event
 
 PHRASES = (
@@ -264,4 +264,4 @@ class Conversations:
 
 
 def tick(ts: int, node: str = "n1", serial: int = 0) -> Event:
-    return record(TICK, id=f"t:{node}:{ts}:{serial}", ts=ts, node=node, checked=False)
+    return record(TICK, id=f"{TICK_ID}{node}:{ts}:{serial}", ts=ts, node=node, checked=False)

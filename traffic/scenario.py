@@ -1,7 +1,7 @@
 """Realistic `im.chat` traffic, generated deterministically from a seed.
 
 The events are shaped like the server's (EVENTS.md `chat.message`, see
-im/messages.py and im/send.lua) plus its `tick` events, and come out in the
+im/messages.py and im/lua/send.lua) plus its `tick` events, and come out in the
 order a consumer of the topic would read them:
 
 - customer-service sessions: a `queued` system notice, customers who write
@@ -28,6 +28,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract.events import TICK_ID
 from traffic.chat import ChatLog, Event, tick
 
 START_MS = 1_795_000_123_456  # not aligned to any window
@@ -251,7 +252,7 @@ class Traffic:
             tick(
                 self.start_ms + round(i * self.tick_interval_s * 1000),
                 self.nodes[0],
-                f"t:{self._token()}",
+                f"{TICK_ID}{self._token()}",
             )
             for i in range(n)
         ]

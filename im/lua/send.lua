@@ -6,6 +6,9 @@
 -- allocation, the message, the dedup record, unread counters of every other
 -- member, and the Kafka event into the outbox. Either all of it or none.
 --
+-- KEYS: none. Which keys a message touches (members, their unread counters
+--       and presence) is only known inside the step, so keys are built here
+--       from the K_* prefixes of im/keys.py (one Redis instance, no cluster).
 -- ARGV: 1 conv, 2 sender, 3 cmid, 4 msg frame template, 5 event template,
 --       6 dedup ttl (s), 7 topic, 8 token digest ('' = no token check),
 --       9 bucket rate (tokens/s), 10 bucket burst, 11 enforce limits (1/0)
@@ -19,23 +22,22 @@
 --   {-4, until_ms}          muted                 {-5, retry_after_ms} rate limited
 --   {-6}                    the cs session of the conversation is closed
 --   {1, seq, ts, n_members, members..., nodes...} stored; nodes = where members are online
--- Keys are computed here (single Redis instance; see im/keys.py).
 local conv, sender, cmid = ARGV[1], ARGV[2], ARGV[3]
-if ARGV[8] ~= '' and redis.call('EXISTS', 'tok:' .. ARGV[8]) == 0 then
+if ARGV[8] ~= '' and redis.call('EXISTS', K_TOKEN .. ARGV[8]) == 0 then
   return {-3}
 end
-local dd = 'dd:' .. sender .. ':' .. cmid
+local dd = K_DEDUP .. sender .. ':' .. cmid
 local prev = redis.call('GET', dd)
 if prev then
   return {0, prev}
 end
-local ckey = 'c:' .. conv
+local ckey = K_CONV .. conv
 local kind = redis.call('HGET', ckey, 'kind')
 if not kind then
   return {-2}
 end
 -- The system account speaks in every conversation without being a member.
-if sender ~= 'system' and redis.call('SISMEMBER', 'cm:' .. conv, sender) == 0 then
+if sender ~= 'system' and redis.call('SISMEMBER', K_MEMBERS .. conv, sender) == 0 then
   return {-1}
 end
 -- A closed customer-service session takes no more chat.
@@ -45,13 +47,13 @@ end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 if ARGV[11] == '1' then
-  local until_ms = tonumber(redis.call('GET', 'mute:' .. sender) or '0')
+  local until_ms = tonumber(redis.call('GET', K_MUTE .. sender) or '0')
   if until_ms > now_ms then
     return {-4, string.format('%.0f', until_ms)}
   end
   -- Slow mode of the conversation: one message per member per interval.
   local slow = tonumber(redis.call('HGET', ckey, 'slow_ms') or '0')
-  local slow_key = 'slow:' .. conv .. ':' .. sender
+  local slow_key = K_SLOW .. conv .. ':' .. sender
   if slow > 0 then
     local left = redis.call('PTTL', slow_key)
     if left > 0 then
@@ -60,7 +62,7 @@ if ARGV[11] == '1' then
   end
   -- Token bucket per sender: `burst` tokens, refilled at `rate` per second.
   local rate, burst = tonumber(ARGV[9]), tonumber(ARGV[10])
-  local bkey = 'rl:' .. sender
+  local bkey = K_RATE .. sender
   local b = redis.call('HMGET', bkey, 'tokens', 'at')
   local tokens = tonumber(b[1] or burst)
   local at = tonumber(b[2] or now_ms)
@@ -74,26 +76,26 @@ if ARGV[11] == '1' then
     redis.call('SET', slow_key, '1', 'PX', slow)
   end
 end
-local role = redis.call('HGET', 'u:' .. sender, 'role') or 'user'
+local role = redis.call('HGET', K_USER .. sender, 'role') or 'user'
 local seq = redis.call('HINCRBY', ckey, 'max_seq', 1)
 local ts = string.format('%.0f', now_ms)
 local subst = {S = tostring(seq), T = ts, K = kind, R = role}
 local msg = string.gsub(ARGV[4], '%z(%u)', subst)
-redis.call('HSET', 'msg:' .. conv, seq, msg)
+redis.call('HSET', K_MESSAGES .. conv, seq, msg)
 redis.call('SET', dd, conv .. ' ' .. seq .. ' ' .. ts, 'EX', tonumber(ARGV[6]))
 -- The sender's own seqs, so a read can tell others' messages from its own.
-redis.call('ZADD', 'own:' .. conv .. ':' .. sender, seq, seq)
-local members = redis.call('SMEMBERS', 'cm:' .. conv)
+redis.call('ZADD', K_OWN_SEQS .. conv .. ':' .. sender, seq, seq)
+local members = redis.call('SMEMBERS', K_MEMBERS .. conv)
 local out = {1, seq, ts, #members}
 local nodes = {}
 for _, m in ipairs(members) do
   if m ~= sender then
-    redis.call('HINCRBY', 'unr:' .. m, conv, 1)
-    redis.call('HINCRBY', 'unr:' .. m, 'total', 1)
+    redis.call('HINCRBY', K_UNREAD .. m, conv, 1)
+    redis.call('HINCRBY', K_UNREAD .. m, 'total', 1)
   end
   out[#out + 1] = m
   -- Presence: node -> expiry (ms); only live entries route a push.
-  local pr = redis.call('HGETALL', 'pr:' .. m)
+  local pr = redis.call('HGETALL', K_PRESENCE .. m)
   for i = 1, #pr, 2 do
     if tonumber(pr[i + 1]) > now_ms then
       nodes[pr[i]] = true
@@ -110,7 +112,7 @@ if kind == 'cs' then
   if cs[2] and cs[2] ~= '' then extra = extra .. ',"agent":"' .. cs[2] .. '"' end
   event = string.sub(event, 1, -2) .. extra .. '}'
 end
-redis.call('XADD', 'outbox', '*', 't', ARGV[7], 'k', conv, 'v', event)
+redis.call('XADD', K_OUTBOX, '*', 't', ARGV[7], 'k', conv, 'v', event)
 for node, _ in pairs(nodes) do
   out[#out + 1] = node
 end

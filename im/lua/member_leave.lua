@@ -1,0 +1,16 @@
+-- Remove a member of a group: membership, the user's conversation list and
+-- their unread count of it (total lowered by the same amount), in one step,
+-- so the counters never disagree.
+--
+-- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
+-- ARGV: 1 conv, 2 user
+-- Returns one of
+--   1                      removed
+--   0                      was not a member
+local conv, user = ARGV[1], ARGV[2]
+if redis.call('SREM', K_MEMBERS .. conv, user) == 0 then return 0 end
+redis.call('SREM', K_USER_CONVS .. user, conv)
+local n = tonumber(redis.call('HGET', K_UNREAD .. user, conv) or '0')
+redis.call('HDEL', K_UNREAD .. user, conv)
+if n > 0 then redis.call('HINCRBY', K_UNREAD .. user, 'total', -n) end
+return 1
