@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
 
 from im.loginlimit import LoginLimiter, address_key, user_key
-from stack.manager import Stack
 
 WINDOW_S = 300
-
-
-@pytest.fixture
-async def redis(stack: Stack) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(stack.settings.redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 def unique(prefix: str) -> str:
