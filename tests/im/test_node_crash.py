@@ -44,7 +44,7 @@ async def sender(
             with contextlib.suppress(Exception):
                 await dev.close()
             dev = await user.connect("s", base=base(PORT_B))
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(0.005)  # pacing: traffic still flowing when the node dies
     await dev.close()
 
 
