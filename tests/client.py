@@ -68,7 +68,7 @@ class Device:
         """A connection signed in with `token` as `device`; its `auth_ok` is `welcome`."""
         dev = await cls.open(base, **connect)
         try:
-            await dev.send_json({"type": "auth", "token": token, "device": device})
+            await dev.send_auth(token, device)
             welcome = await dev.recv()
             assert welcome["type"] == "auth_ok", welcome
         except BaseException:
@@ -100,6 +100,10 @@ class Device:
 
     async def send_json(self, frame: Frame) -> None:
         await self.ws.send(dumps(frame))
+
+    async def send_auth(self, token: str, device: str = "d1") -> None:
+        """Send an `auth` request; its answer is left to the caller."""
+        await self.send_json({"type": "auth", "token": token, "device": device})
 
     async def send_raw(self, data: str | bytes) -> None:
         """Exactly `data` as one text (str) or binary (bytes) frame."""

@@ -75,7 +75,7 @@ async def test_a_non_auth_first_frame_gets_unauthorized_then_4401(rules: str, fi
 )
 async def test_a_bad_token_closes_4401_without_auth_ok(rules: str, token: str) -> None:
     ws = await Device.open(rules)
-    await ws.send_json({"type": "auth", "token": token, "device": "d1"})
+    await ws.send_auth(token, "d1")
     frames, code = await ws.until_closed(10)
     assert code == 4401
     assert [f["type"] for f in frames] == ["error"]
@@ -85,7 +85,7 @@ async def test_a_bad_token_closes_4401_without_auth_ok(rules: str, token: str) -
 
 async def test_a_token_longer_than_allowed_never_signs_in(rules: str) -> None:
     ws = await Device.open(rules)
-    await ws.send_json({"type": "auth", "token": "a" * 600, "device": "d1"})
+    await ws.send_auth("a" * 600, "d1")
     frames, code = await ws.until_closed(10)
     assert code == 4401
     assert not any(f["type"] == "auth_ok" for f in frames)
@@ -139,7 +139,7 @@ async def test_logout_ends_the_open_socket_and_the_token(rules: str, next_frame:
         assert_clean(e)
 
     again = await Device.open(rules)
-    await again.send_json({"type": "auth", "token": user.token, "device": "d2"})
+    await again.send_auth(user.token, "d2")
     frames, code = await again.until_closed(5)
     assert code == 4401
     assert [(f["type"], f["code"]) for f in frames] == [("error", "unauthorized")]

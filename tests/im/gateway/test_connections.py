@@ -20,7 +20,7 @@ from tests.im.gateway.helpers import IDLE_CLOSE_S
 async def test_a_silent_signed_in_connection_is_closed_4408(rules: str) -> None:
     user = await User.create(rules, "gwidle")
     ws = await Device.open(rules)
-    await ws.send_json({"type": "auth", "token": user.token, "device": "d1"})
+    await ws.send_auth(user.token, "d1")
     t0 = time.monotonic()  # the last frame from the client
     frames, code = await ws.until_closed(10)
     elapsed = time.monotonic() - t0
@@ -94,7 +94,7 @@ async def test_a_device_that_stops_reading_is_closed_1008_and_the_others_go_on(
     sock.connect(("127.0.0.1", urlsplit(rules).port or 80))
     sock.setblocking(False)
     stalled = await Device.open(rules, reading=False, sock=sock, max_queue=1)
-    await stalled.send_json({"type": "auth", "token": bob.token, "device": "stalled"})
+    await stalled.send_auth(bob.token, "stalled")
     reader = await bob.connect("reader")
     sender = await alice.connect("sender")
 
