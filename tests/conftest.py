@@ -10,10 +10,11 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 from im.envconfig import load
 from stack.manager import Stack
@@ -88,6 +89,16 @@ def stack() -> Iterator[Stack]:
         st.down()
     fcntl.flock(lock, fcntl.LOCK_UN)
     lock.close()
+
+
+@pytest.fixture
+async def redis(stack: Stack) -> AsyncIterator[aioredis.Redis]:
+    """A client of the session's Redis, replies decoded to str."""
+    client = aioredis.Redis.from_url(stack.settings.redis_url, decode_responses=True)
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture(scope="session")

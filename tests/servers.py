@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -11,6 +10,7 @@ from stack import probes
 from stack.manager import Stack
 from stack.procs import Proc, ProcessFailed
 from stack.services import base_env
+from tests.waiting import WaitTimeout, wait_until_sync
 
 
 @contextmanager
@@ -32,14 +32,21 @@ def server_node(
     proc = Proc(f"test-{name}", s.run, s.logs)
     proc.stop()
     proc.start([sys.executable, "-m", "im"], environ)
-    deadline = time.monotonic() + 30
     url = f"http://127.0.0.1:{port}{ready_path}"
-    while (why := (probe or (lambda: probes.http_ready(url)))()) is not None:
+    check = probe or (lambda: probes.http_ready(url))
+    why: str | None = None
+
+    def ready() -> bool:
+        nonlocal why
         if not proc.running():
             raise ProcessFailed(name, f"exited\n{proc.tail()}", proc.log)
-        if time.monotonic() > deadline:
-            raise ProcessFailed(name, f"not ready: {why}", proc.log)
-        time.sleep(0.1)
+        why = check()
+        return why is None
+
+    try:
+        wait_until_sync(ready, 30, what=f"{name} ready", interval=0.1)
+    except WaitTimeout:
+        raise ProcessFailed(name, f"not ready: {why}", proc.log) from None
     try:
         yield proc
     finally:

@@ -5,12 +5,12 @@ ClickHouse (chDB) -> query."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 
 from stack.manager import Stack
 from tests.client import User
+from tests.waiting import wait_until
 
 MESSAGES = 37
 
@@ -43,15 +43,14 @@ async def test_chat_reaches_clickhouse_with_exact_count(apps: Stack) -> None:
     assert got[5]["body"] == {"text": "message 5"} and got[5]["from"] == alice.user_id
 
     analytics = f"http://127.0.0.1:{s.analytics_port}"
-    deadline = time.monotonic() + 90
-    count = 0
-    while time.monotonic() < deadline:
+
+    async def counted() -> int | None:
         count = await _clickhouse_count(analytics, conv)
-        if count >= MESSAGES:
-            break
-        await asyncio.sleep(0.5)
+        return count if count >= MESSAGES else None
+
+    count = await wait_until(counted, 90, what=f"{MESSAGES} messages counted", interval=0.5)
     assert count == MESSAGES
-    # Later windows and re-deliveries must not add to it.
+    # The subject: later windows and re-deliveries, given time, must not add to it.
     await asyncio.sleep(3 * s.tick_interval_s + s.lateness_s)
     assert await _clickhouse_count(analytics, conv) == MESSAGES
     await a.close()

@@ -11,18 +11,9 @@ import httpx
 
 from contract import topics
 from stack.manager import Stack
-from tests.client import User
+from tests.client import Frame, User
 from tests.im.cs_helpers import agent, events_of
-
-
-async def _until(check, timeout: float = 60):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "not within the time limit"
-        await asyncio.sleep(0.3)
+from tests.waiting import wait_until
 
 
 async def test_a_spammer_is_muted_within_seconds(apps: Stack) -> None:
@@ -34,20 +25,13 @@ async def test_a_spammer_is_muted_within_seconds(apps: Stack) -> None:
         await d.send_text(conv, f"buy cheap stuff #{i}")
     crossed = time.monotonic()
 
-    async def muted() -> dict[str, object] | None:
-        await d.send_json({"type": "send", "cmid": f"probe-{time.monotonic()}", "conv": conv,
-                           "body": {"text": "still here"}})  # fmt: skip
-        for _ in range(2):
-            frame = await d.recv(timeout=5)
-            if frame["type"] == "error" and frame["code"] == "muted":
-                return frame
-            if frame["type"] == "sent":
-                return None
-        return None
+    async def muted() -> Frame | None:
+        frame = await d.send_message(conv, "still here", timeout=5)
+        return frame if frame["type"] == "error" and frame["code"] == "muted" else None
 
-    frame = await _until(muted, 60)
+    frame = await wait_until(muted, 60, what="the spammer muted", interval=0.3)
     took = time.monotonic() - crossed
-    assert int(frame["until"]) > time.time() * 1000  # type: ignore[call-overload]
+    assert int(frame["until"]) > time.time() * 1000
     assert took < 30, f"muted only after {took:.1f}s"
     hits = await events_of(apps.settings.kafka_bootstrap, topics.MODERATION,
                            {"user": spammer.user_id}, 1)  # fmt: skip
@@ -69,7 +53,7 @@ async def test_an_idle_session_is_closed_with_its_event_message(apps: Stack) -> 
                 return m  # type: ignore[no-any-return]
         return None
 
-    notice = await _until(closed, 60)  # gap 4 s in the test stack
+    notice = await wait_until(closed, 60, what="the session closed", interval=0.3)  # gap 4 s
     assert notice["body"] == {"text": "session closed", "event": "closed", "session": sid,
                               "reason": "inactivity"}  # fmt: skip
     rows = await events_of(apps.settings.kafka_bootstrap, topics.SESSIONS, {"conv": conv}, 1)
@@ -85,7 +69,7 @@ async def test_reply_rate_rows_reach_the_topic_and_clickhouse(apps: Stack) -> No
     conv = (await customer.get("/api/conversations")).json()[0]["conv"]
     dc, da = await customer.connect(), await a.connect()
     await dc.send_text(conv, "I need help")
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(1.0)  # the subject: the agent answers after a second (avg_reply_s)
     await da.send_text(conv, "here to help")  # answered within 5 s
     rows = await events_of(apps.settings.kafka_bootstrap, topics.REPLY_RATE,
                            {"agent": a.user_id}, 1, timeout=90)  # fmt: skip
@@ -99,4 +83,4 @@ async def test_reply_rate_rows_reach_the_topic_and_clickhouse(apps: Stack) -> No
                                params={"sql": sql})  # fmt: skip
         return r.status_code == 200 and r.json()["rows"][0][0] == 1
 
-    await _until(in_clickhouse, 30)
+    await wait_until(in_clickhouse, 30, what="the reply rate in ClickHouse", interval=0.3)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -11,14 +10,6 @@ import redis.asyncio as aioredis
 from im import errors as E
 from im import keys
 from im.accounts import Accounts
-from stack.manager import Stack
-
-
-@pytest.fixture
-async def redis(stack: Stack) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(stack.settings.redis_url, decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 async def test_hash_uses_the_configured_parameters_and_old_hashes_still_verify(

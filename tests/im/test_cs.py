@@ -10,10 +10,11 @@ import pytest
 
 from contract import topics
 from stack.manager import Stack
-from tests.client import Device, User
+from tests.client import Device, User, send_frame
 from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent, events_of
 from tests.ports import free_port
 from tests.servers import server_node
+from tests.waiting import wait_until
 
 PORT = free_port()
 
@@ -81,7 +82,7 @@ async def test_whole_life_of_a_session(stack: Stack, base: str) -> None:
     await d1.send_json({"type": "sync", "conv": conv, "after": 0, "limit": 200})
     seen = [m["seq"] for m in (await d1.recv_type("history"))["messages"]]
     assert seen == [1, 2, 3, 4]  # up to the transfer
-    await d1.send_json({"type": "send", "cmid": "x", "conv": conv, "body": {"text": "hi"}})
+    await d1.send_json(send_frame(conv, "hi", "x"))
     assert (await d1.recv_type("error"))["code"] == "forbidden"
 
     r = await customer.post(f"/api/cs/sessions/{sid}/close")
@@ -152,14 +153,17 @@ async def test_transfer_while_messages_flow(base: str) -> None:
     await a1.post(f"/api/cs/sessions/{sid}/accept")
     dc, d2 = await customer.connect(), await a2.connect()
 
-    async def talk() -> list[int]:
-        return [(await dc.send_text(conv, f"line {i}"))["seq"] for i in range(60)]
+    seqs: list[int] = []
+
+    async def talk() -> None:
+        for i in range(60):
+            seqs.append((await dc.send_text(conv, f"line {i}"))["seq"])
 
     talking = asyncio.create_task(talk())
-    await asyncio.sleep(0.05)
+    await wait_until(lambda: len(seqs) >= 5, what="the customer talking")  # mid-flow
     r = await a1.post(f"/api/cs/sessions/{sid}/transfer", {"to": a2.user_id})
     assert r.status_code == 200
-    seqs = await talking
+    await talking
     # The customer lost nothing: 60 stored messages, seqs strictly rising.
     assert len(seqs) == 60 and seqs == sorted(set(seqs))
     history = []

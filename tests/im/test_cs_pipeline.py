@@ -17,6 +17,7 @@ from tests.client import User
 from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent
 from tests.ports import free_ports
 from tests.servers import server_node
+from tests.waiting import wait_until
 
 PORT_MANUAL, PORT_AUTO = free_ports(2)
 
@@ -43,13 +44,6 @@ async def state_of(user: User, conv: str) -> list[dict[str, object]]:
     return r.json()["messages"]  # type: ignore[no-any-return]
 
 
-async def until(check: object, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.2)
-
-
 async def test_close_inactive_closes_once_and_ignores_stale(stack: Stack, base: str) -> None:
     a = await agent(base)
     customer = await User.create(base, "idle")
@@ -68,8 +62,9 @@ async def test_close_inactive_closes_once_and_ignores_stale(stack: Stack, base: 
     async def closed() -> bool:
         return any(m["body"].get("event") == "closed" for m in await state_of(customer, conv))
 
-    await until(closed)
-    await asyncio.sleep(1.0)  # the duplicate command has had time to act, if it would
+    await wait_until(closed, 20, what="the session closed", interval=0.2)
+    # The subject: time for the duplicate command to act, if it would.
+    await asyncio.sleep(1.0)
     notices = [m["body"] for m in await state_of(customer, conv) if m["kind"] == "event"]
     assert [n["event"] for n in notices] == ["queued", "accepted", "closed"]
     assert notices[-1]["reason"] == "inactivity"
@@ -91,12 +86,9 @@ async def test_a_later_message_keeps_the_session_open(stack: Stack, base: str) -
     g = await marker.group("m", [])
 
     async def marker_muted() -> bool:
-        await md.send_json({"type": "send", "cmid": f"m{time.time()}", "conv": g,
-                            "body": {"text": "x"}})  # fmt: skip
-        frame = await md.recv()
-        return frame.get("code") == "muted"
+        return (await md.send_message(g, "x")).get("code") == "muted"
 
-    await until(marker_muted)
+    await wait_until(marker_muted, 20, what="the marker muted", interval=0.2)
     assert [m["body"].get("event") for m in await state_of(customer, conv)
             if m["kind"] == "event"] == ["queued"]  # fmt: skip
 
@@ -110,15 +102,13 @@ async def test_user_mute_refuses_with_until(stack: Stack, base: str) -> None:
                           "rule": "flood"})  # fmt: skip
 
     async def muted() -> bool:
-        await d.send_json({"type": "send", "cmid": f"s{time.time()}", "conv": conv,
-                           "body": {"text": "buy now"}})  # fmt: skip
-        frame = await d.recv()
+        frame = await d.send_message(conv, "buy now")
         if frame.get("type") == "error":
             assert frame["code"] == "muted" and frame["until"] == until_ms
             return True
         return False
 
-    await until(muted)
+    await wait_until(muted, 20, what="the spammer muted", interval=0.2)
 
 
 async def test_automatic_assignment_least_busy_respects_presence(stack: Stack) -> None:
@@ -147,7 +137,7 @@ async def test_automatic_assignment_least_busy_respects_presence(stack: Stack) -
         async def s2_taken() -> bool:
             return s2 not in [q["session"] for q in (await a1.get("/api/cs/queue")).json()]
 
-        await until(s2_taken)
+        await wait_until(s2_taken, 20, what="s2 assigned to a2", interval=0.2)
         conv2 = (await c2.get("/api/conversations")).json()[0]["conv"]
         accepted = [m["body"] for m in await state_of(c2, conv2) if m["kind"] == "event"]
         assert accepted[-1] == {"text": "session accepted", "event": "accepted",

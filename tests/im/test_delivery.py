@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from stack.manager import Stack
-from tests.client import Device, User
+from tests.client import Device, User, send_frame
 from tests.ports import free_ports
 from tests.servers import server_node
 
@@ -46,14 +46,13 @@ async def _three_senders(a: str, b: str) -> None:
     reader = await User.create(b, "rdr")
     conv = await senders[0].group("busy", [*senders[1:], reader])
     # Devices on both nodes: the senders on A, the reader's two devices on A and B.
-    sdevs = [await u.connect("s", ws_url=a.replace("http", "ws") + "/ws") for u in senders]
-    r1 = await reader.connect("phone", ws_url=a.replace("http", "ws") + "/ws")
-    r2 = await reader.connect("desk", ws_url=b.replace("http", "ws") + "/ws")
+    sdevs = [await u.connect("s", base=a) for u in senders]
+    r1 = await reader.connect("phone", base=a)
+    r2 = await reader.connect("desk", base=b)
 
     async def burst(dev: Device, who: int) -> list[dict[str, object]]:
         for i in range(200):
-            await dev.send_json({"type": "send", "cmid": f"{who}-{i}", "conv": conv,
-                                 "body": {"text": f"{who}:{i}"}})  # fmt: skip
+            await dev.send_json(send_frame(conv, f"{who}:{i}", f"{who}-{i}"))
         return [await dev.recv_type("sent", timeout=30) for _ in range(200)]
 
     receivers = [asyncio.create_task(collect(d, conv, 600)) for d in (r1, r2, *sdevs)]
@@ -116,7 +115,7 @@ async def test_offline_device_gets_exactly_what_it_missed(nodes: tuple[str, str]
     await db.close()
     for i in range(5):
         await da.send_text(conv, f"while away {i}")
-    back = await bob.connect(ws_url=b.replace("http", "ws") + "/ws")
+    back = await bob.connect(base=b)
     state = next(c for c in back.welcome["convs"] if c["conv"] == conv)
     assert state == {"conv": conv, "kind": "group", "title": "offline", "max_seq": 6,
                      "read_seq": 1, "unread": 5}  # fmt: skip
@@ -134,8 +133,8 @@ async def test_users_on_different_nodes_chat(nodes: tuple[str, str]) -> None:
     a, b = nodes
     alice, bob = await User.create(a), await User.create(b)
     conv = await alice.group("x-node", [bob])
-    da = await alice.connect(ws_url=a.replace("http", "ws") + "/ws")
-    db = await bob.connect(ws_url=b.replace("http", "ws") + "/ws")
+    da = await alice.connect(base=a)
+    db = await bob.connect(base=b)
     await da.send_text(conv, "from A")
     msg = await db.recv_type("msg")
     assert (msg["conv"], msg["seq"], msg["from"], msg["body"]) == (

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 
 from contract import topics
-from im.consumer import EventConsumer
 from stack.manager import Stack
 from tests.client import User
+from tests.im.cs_helpers import events_of
 from tests.ports import free_port
 from tests.servers import server_node
+from tests.waiting import wait_until
 
 PORT = free_port()
 WORDS = Path(__file__).resolve().parents[2] / "im" / "words"
@@ -44,34 +44,39 @@ async def test_masked_message_and_its_event_flags(stack: Stack, base: str) -> No
     assert msg["body"] == {"text": "you " + "*" * len(bad) + "!"}
     await da.send_text(conv, "a clean one")
 
-    found: dict[int, dict[str, object]] = {}
-    consumer = EventConsumer([topics.CHAT], stack.settings.kafka_bootstrap, group_id=None)
-    async with consumer:
-        deadline = time.monotonic() + 30
-        async for batch in consumer.batches(timeout_ms=300):
-            for _, event in batch:
-                if event.get("conv") == conv:
-                    found[int(event["seq"])] = event
-            if len(found) == 2 or time.monotonic() > deadline:
-                break
+    events = await events_of(stack.settings.kafka_bootstrap, topics.CHAT, {"conv": conv}, 2)
+    found = {int(e["seq"]): e for e in events}
     assert found[1]["flags"] == ["abusive", "masked"]
     assert found[2]["flags"] == []
     assert found[1]["text_len"] == len(f"you {bad}!")
     assert found[1]["sender"] == alice.user_id and found[1]["conv_kind"] == "group"
 
 
-async def test_presence_has_expiry_and_follows_devices(stack: Stack, base: str) -> None:
+async def signed_in(base: str) -> int:
+    """How many devices the node has signed in (its /metrics)."""
+    async with httpx.AsyncClient(base_url=base) as http:
+        count: int = (await http.get("/metrics")).json()["signed_in"]
+    return count
+
+
+async def test_presence_has_expiry_and_follows_devices(redis: aioredis.Redis, base: str) -> None:
     user = await User.create(base)
-    r = aioredis.Redis.from_url(stack.settings.redis_url, decode_responses=True)
     d1, d2 = await user.connect("one"), await user.connect("two")
-    entries = await r.hgetall(f"pr:{user.user_id}")
-    secs, _ = await r.time()
+    entries = await redis.hgetall(f"pr:{user.user_id}")
+    secs, _ = await redis.time()
     assert list(entries) == ["events"]
     assert secs * 1000 < int(entries["events"]) <= secs * 1000 + 91_000
+    before = await signed_in(base)
     await d1.close()
-    await asyncio.sleep(0.2)
-    assert list(await r.hgetall(f"pr:{user.user_id}")) == ["events"]  # one device still on
+
+    async def d1_gone() -> bool:
+        return await signed_in(base) == before - 1
+
+    await wait_until(d1_gone, what="the node has let the closed device go")
+    assert list(await redis.hgetall(f"pr:{user.user_id}")) == ["events"]  # one device still on
     await d2.close()
-    await asyncio.sleep(0.2)
-    assert await r.hgetall(f"pr:{user.user_id}") == {}
-    await r.aclose()
+
+    async def offline() -> bool:
+        return await redis.hgetall(f"pr:{user.user_id}") == {}
+
+    await wait_until(offline, what="presence gone with the last device")

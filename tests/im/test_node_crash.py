@@ -10,7 +10,7 @@ import httpx
 import websockets
 
 from stack.manager import Stack
-from tests.client import Device, User
+from tests.client import Device, User, send_frame
 from tests.ports import free_ports
 from tests.servers import server_node
 
@@ -18,8 +18,8 @@ PORT_A, PORT_B = free_ports(2)
 PER_SENDER = 120
 
 
-def ws(port: int) -> str:
-    return f"ws://127.0.0.1:{port}/ws"
+def base(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
 
 
 async def sender(
@@ -27,13 +27,12 @@ async def sender(
 ) -> None:
     """Sends PER_SENDER messages; on a dropped connection reconnects to B and
     retries every cmid without a `sent`, as a real client does."""
-    dev = await user.connect("s", ws_url=ws(PORT_A))
+    dev = await user.connect("s", base=base(PORT_A))
     todo = [f"{user.username}-{i}" for i in range(PER_SENDER)]
     while todo:
         cmid = todo[0]
         try:
-            await dev.send_json({"type": "send", "cmid": cmid, "conv": conv,
-                                 "body": {"text": cmid}})  # fmt: skip
+            await dev.send_json(send_frame(conv, cmid, cmid))
             frame = await dev.recv_type("sent", timeout=3)
             assert frame["cmid"] == cmid
             acked.add(cmid)
@@ -44,19 +43,19 @@ async def sender(
             await killed.wait()
             with contextlib.suppress(Exception):
                 await dev.close()
-            dev = await user.connect("s", ws_url=ws(PORT_B))
-        await asyncio.sleep(0.005)
+            dev = await user.connect("s", base=base(PORT_B))
+        await asyncio.sleep(0.005)  # pacing: traffic still flowing when the node dies
     await dev.close()
 
 
 async def test_kill_9_node_loses_and_duplicates_nothing(stack: Stack) -> None:
     with server_node(stack, "crash-a", PORT_A) as node_a, server_node(stack, "crash-b", PORT_B):
-        base_a, base_b = f"http://127.0.0.1:{PORT_A}", f"http://127.0.0.1:{PORT_B}"
+        base_a, base_b = base(PORT_A), base(PORT_B)
         senders = [await User.create(base_a, "ks") for _ in range(2)]
         reader = await User.create(base_b, "kr")
         conv = await senders[0].group("crash", [senders[1], reader])
-        on_a = await reader.connect("phone", ws_url=ws(PORT_A))
-        on_b = await reader.connect("desk", ws_url=ws(PORT_B))
+        on_a = await reader.connect("phone", base=base_a)
+        on_b = await reader.connect("desk", base=base_b)
         killed = asyncio.Event()
         acked: set[str] = set()
         half = asyncio.Event()
@@ -69,7 +68,7 @@ async def test_kill_9_node_loses_and_duplicates_nothing(stack: Stack) -> None:
 
         # The reader's device on A lost its socket: it reconnects to B and syncs.
         seen_a = [f["seq"] for f in on_a.inbox if f.get("type") == "msg"]
-        again = await reader.connect("phone", ws_url=ws(PORT_B))
+        again = await reader.connect("phone", base=base_b)
         after = max(seen_a, default=0)
         synced: list[int] = []
         more = True

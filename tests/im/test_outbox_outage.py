@@ -17,7 +17,7 @@ from im.consumer import EventConsumer
 from im.envconfig import load
 from stack.manager import Stack
 from stack.settings import StackSettings
-from tests.client import User
+from tests.client import User, send_frame
 from tests.conftest import TEST_DIR
 from tests.ports import free_port, free_ports
 from tests.servers import server_node
@@ -69,15 +69,14 @@ async def test_kafka_down_30s_chat_goes_on_and_every_event_arrives(own_stack: St
         stopped = time.monotonic()
         sent = []
         for i in range(MESSAGES):
-            await da.send_json({"type": "send", "cmid": f"o{i}", "conv": conv,
-                                "body": {"text": f"while kafka is down {i}"}})  # fmt: skip
+            await da.send_json(send_frame(conv, f"while kafka is down {i}", f"o{i}"))
             if i % 100 == 99:  # paced over the outage, every 100 awaited
                 sent += [await da.recv_type("sent", timeout=10) for _ in range(100)]
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(0.5)  # pacing: the traffic spans the outage
         assert [f["seq"] for f in sent] == list(range(1, MESSAGES + 1))  # chat went on
         pushed = [await db.recv_type("msg") for _ in range(MESSAGES)]
         assert len(pushed) == MESSAGES
-        await asyncio.sleep(max(0.0, 30 - (time.monotonic() - stopped)))
+        await asyncio.sleep(max(0.0, 30 - (time.monotonic() - stopped)))  # the subject: 30 s down
         await asyncio.to_thread(own_stack.up, ["kafka"])  # back after >= 30 s, same data
         ids, _ = await chat_ids(own_stack.settings.kafka_bootstrap, {conv}, MESSAGES, 90)
     assert ids == {f"m:{conv}:{seq}" for seq in range(1, MESSAGES + 1)}

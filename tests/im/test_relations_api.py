@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from stack.manager import Stack
-from tests.client import User
+from tests.client import User, send_frame
 from tests.ports import free_port
 from tests.servers import server_node
 
@@ -59,8 +59,7 @@ async def test_friend_refusals(base: str) -> None:
 
 async def test_group_membership_calls(base: str) -> None:
     owner, m1, m2 = [await User.create(base) for _ in range(3)]
-    r = await owner.post("/api/groups", {"name": "team", "members": [m1.user_id]})
-    group_id, conv = r.json()["group_id"], r.json()["conv"]
+    group_id, conv = await owner.create_group("team", [m1])
     do = await owner.connect()
     await do.send_text(conv, "before m2 joined")
     assert (await m1.post(f"/api/groups/{group_id}/members", {"user_id": m2.user_id})
@@ -78,7 +77,7 @@ async def test_group_membership_calls(base: str) -> None:
         assert (await http.delete(f"/api/groups/{group_id}/members/{m2.user_id}")
                 ).status_code == 404  # fmt: skip
         assert (await http.delete(f"/api/groups/g_nope/members/{m2.user_id}")).status_code == 404
-    await d2.send_json({"type": "send", "cmid": "x", "conv": conv, "body": {"text": "hey"}})
+    await d2.send_json(send_frame(conv, "hey", "x"))
     assert (await d2.recv_type("error"))["code"] == "forbidden"
     assert (await m2.get(f"/api/conversations/{conv}/messages")).status_code == 403
     r = await owner.post("/api/groups", {"name": "x", "members": ["u_nobody"]})
@@ -86,21 +85,12 @@ async def test_group_membership_calls(base: str) -> None:
 
 
 async def test_admin_creates_staff_and_roles_change_at_once(base: str) -> None:
-    admin = User(base, ADMIN, ADMIN_PW)
-    async with httpx.AsyncClient(base_url=base) as http:
-        r = await http.post("/api/login", json={"username": ADMIN, "password": ADMIN_PW})
-    assert r.status_code == 200 and r.json()["role"] == "admin"
-    admin.token, admin.user_id = r.json()["token"], r.json()["user_id"]
+    admin = await User.login(base, ADMIN, ADMIN_PW)
+    assert admin.role == "admin"
     staff = {"username": "agent-smith-1", "password": "agent password", "role": "agent"}
     r = await admin.post("/api/admin/users", staff)
     assert r.status_code == 201
-    agent = User(base, "agent-smith-1", "agent password")
-    async with httpx.AsyncClient(base_url=base) as http:
-        agent.token = (
-            await http.post(
-                "/api/login", json={"username": agent.username, "password": agent.password}
-            )
-        ).json()["token"]
+    agent = await User.login(base, "agent-smith-1", "agent password")
     assert (await agent.get("/api/me")).json()["role"] == "agent"
     plain = await User.create(base)
     assert (await plain.post("/api/admin/users", {"username": "x-y-z", "password": "longenough",

@@ -21,6 +21,7 @@ from stack.manager import Stack
 from tests.client import Device, User
 from tests.ports import free_port
 from tests.servers import server_node
+from tests.waiting import wait_until
 
 PORT = free_port()
 
@@ -58,6 +59,7 @@ async def test_unread_matches_definition_under_concurrency(base: str, seed: int)
         u.user_id: [await u.connect("d1"), await u.connect("d2")] for u in users
     }
     latest = dict.fromkeys(convs, 0)
+    reads = dict.fromkeys(devices, 0)  # each read pushes one `unread` to every device
 
     async def act() -> None:
         conv = rnd.choice(convs)
@@ -68,11 +70,19 @@ async def test_unread_matches_definition_under_concurrency(base: str, seed: int)
             latest[conv] = max(latest[conv], sent["seq"])
         else:
             upto = rnd.randint(0, latest[conv] + 2)  # sometimes past the end, or backwards
+            reads[user.user_id] += 1
             await dev.send_json({"type": "read", "conv": conv, "seq": upto})
+
+    def pushes_arrived() -> bool:
+        return all(
+            sum(f["type"] == "unread" for f in dev.inbox) >= reads[uid]
+            for uid, devs in devices.items()
+            for dev in devs
+        )
 
     for _ in range(6):  # rounds: a burst of concurrent operations, then a check
         await asyncio.gather(*(act() for _ in range(15)))
-        await asyncio.sleep(0.2)  # let the `unread` pushes of this round arrive
+        await wait_until(pushes_arrived, what="the `unread` pushes of this round")
         for user in users:
             listing = await user.get("/api/conversations")
             states = {c["conv"]: c["unread"] for c in listing.json()}

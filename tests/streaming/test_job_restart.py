@@ -27,6 +27,7 @@ from stack.services import base_env
 from stack.settings import StackSettings
 from tests.conftest import TEST_DIR
 from tests.ports import free_port
+from tests.waiting import wait_until
 
 WINDOW_S = 2
 
@@ -60,11 +61,11 @@ def job(st: Stack) -> Proc:
 
 
 async def wait_ready(st: Stack, proc: Proc) -> None:
-    deadline = time.monotonic() + 120
-    while not (st.settings.run / "job.ready").exists():
+    def ready() -> bool:
         assert proc.running(), proc.tail()
-        assert time.monotonic() < deadline, "job not running"
-        await asyncio.sleep(0.2)
+        return (st.settings.run / "job.ready").exists()
+
+    await wait_until(ready, 120, what="the job running", interval=0.2)
 
 
 async def committed_rows(bootstrap: str) -> list[dict[str, object]]:
@@ -110,7 +111,7 @@ async def test_killed_job_restarts_from_its_checkpoint_without_dup_or_loss(
                 await producer.send(topics.CHAT, orjson.dumps(
                     {"v": 1, "id": f"t:{n}:{p}", "type": "tick", "ts": now, "node": "t"}),
                     partition=p)  # fmt: skip
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1)  # the subject: a steady stream over `seconds`
         await producer.flush()
 
     first = second = None
@@ -131,13 +132,15 @@ async def test_killed_job_restarts_from_its_checkpoint_without_dup_or_loss(
                 {"v": 1, "id": f"t:end:{p}", "type": "tick", "ts": int(time.time() * 1000)
                  + 60_000, "node": "t"}), partition=p)  # fmt: skip
         await producer.flush()
-        deadline = time.monotonic() + 60
-        while True:
+        expected = sum(sent.values())
+
+        async def all_counted() -> list[dict[str, object]] | None:
             rows = await committed_rows(bootstrap)
             total = sum(int(r["messages"]) for r in rows)  # type: ignore[call-overload]
-            if total >= sum(sent.values()) or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(1)
+            return rows if total >= expected else None
+
+        rows = await wait_until(all_counted, 60, what=f"all {expected} messages in committed rows",
+                                interval=1)  # fmt: skip
     finally:
         await producer.stop()
         for proc in (first, second):
