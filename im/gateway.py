@@ -105,7 +105,7 @@ class _Connection:
                         if self.role == "agent" and gone:  # not on any other node either
                             await self.svc.cs.set_agent_state(self.link.user, "offline")
                 self.link.on_close = None  # closed below, if not already
-                self.link.close(self.proto.close_code or 1000, self.proto.close_reason)
+                self.link.close(self.proto.close_code or E.CLOSE_NORMAL, self.proto.close_reason)
             if self._closing is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._closing, 5)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from im import errors as E
 from im.wire import FrameWriter, encode
 
 # ~4,000 chat messages waiting in the kernel and transport buffers of one device.
@@ -74,7 +75,7 @@ class Link:
         if waiting < 0:
             return False
         if waiting > MAX_BUFFERED_BYTES:
-            self.close(1008, "too slow to keep up")
+            self.close(E.CLOSE_TOO_SLOW, "too slow to keep up")
         return True
 
     def push_msg(self, frame: bytes, conv: str, seq: int, due: float, now: float = 0.0) -> bool:
@@ -178,13 +179,13 @@ class Hub:
         """Another node signed this device in again: close ours (4409)."""
         link = self._users.get(user, {}).get(device)
         if link is not None:
-            link.close(4409, "replaced by a newer connection")
+            link.close(E.CLOSE_REPLACED, "replaced by a newer connection")
 
     def revoke(self, user: str, token_digest: str) -> None:
         """The token was logged out: close every socket signed in with it (4401)."""
         for link in self.links(user):
             if link.token_digest == token_digest:
-                link.close(4401, "signed out")
+                link.close(E.CLOSE_UNAUTHORIZED, "signed out")
 
     def links(self, user: str) -> list[Link]:
         return list(self._users.get(user, {}).values())
