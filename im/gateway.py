@@ -221,7 +221,7 @@ class _Connection:
 
     async def _send(self, req: Send) -> None:
         assert self.proto.user is not None
-        text, flags = self.svc.screen(req.text)
+        text, flags = self.svc.content.screen(req.text)
         stored = await self.svc.messages.store(
             req.conv, self.proto.user, req.cmid, text, flags=flags, token_digest=self.digest,
             enforce_limits=self.proto.user != SYSTEM_USER,

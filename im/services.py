@@ -12,11 +12,10 @@ import orjson
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaClient
 
-from im import errors as E
 from im import keys
 from im.accounts import Accounts
 from im.conn_events import ConnectionEvents
-from im.content import DEFAULT_ABUSIVE, DEFAULT_SENSITIVE, SENSITIVE, ContentFilter
+from im.content import DEFAULT_ABUSIVE, DEFAULT_SENSITIVE, ContentFilter
 from im.control import ControlConsumer
 from im.cs import CustomerService
 from im.hub import Hub
@@ -62,6 +61,7 @@ class Services:
         self.content = ContentFilter.from_files(
             sensitive=settings.sensitive_words or DEFAULT_SENSITIVE,
             abusive=settings.abusive_words or DEFAULT_ABUSIVE,
+            mode=settings.content_mode,
         )
         self.login_limiter = LoginLimiter(
             self.redis, settings.login_max_per_user, settings.login_max_per_address
@@ -115,20 +115,6 @@ class Services:
         await self.presence.stop()
         await self.relay.stop()
         await self.redis.aclose()
-
-    def screen(self, text: str) -> tuple[str, tuple[str, ...]]:
-        """Word filtering: (text to store, flags for the event).
-
-        Matches are masked; in `block` mode a sensitive word refuses the
-        message instead. Abusive words are always masked and flagged, never
-        refused: the abusive-user rule downstream counts them.
-        """
-        result = self.content.check(text)
-        if not result.matched:
-            return text, ()
-        if self.settings.content_mode == "block" and SENSITIVE in result.flags:
-            raise E.ApiError(E.CONTENT_BLOCKED, "the message contains blocked words", 422)
-        return result.text, (*result.flags, "masked")
 
     # -- fan-out across nodes ---------------------------------------------------
     async def publish_msg(self, stored: Stored) -> None:
