@@ -82,8 +82,9 @@ class Link:
         """Push in seq order (server-side rectification, 服务端整流).
 
         Pushes of one conversation can overtake each other (two senders, two
-        nodes); a push past a gap waits until the gap fills or `heal()` fetches
-        the missing messages, so every device sees seq 1, 2, 3, ... in order.
+        nodes); a push past a gap waits until the gap fills or the gap healer
+        (im.upkeep) fetches the missing messages, so every device sees seq 1,
+        2, 3, ... in order.
         """
         o = self.order.get(conv)
         if o is None:
