@@ -16,43 +16,35 @@ from starlette.routing import Route, WebSocketRoute
 from im import errors as E
 from im.gateway import Gateway
 from im.gcpolicy import GcPauses
+from im.health import Health
 from im.http_api import HttpApi, json_response
+from im.node import Node
 from im.outbox import outbox_stats
-from im.services import Services
 from im.settings import ServerSettings
 
 log = logging.getLogger("im.app")
 
 
 def create_app(settings: ServerSettings) -> Starlette:
-    services = Services(settings)
-    gateway = Gateway(services)
-    api = HttpApi(services)
+    node = Node(settings)
+    gateway = Gateway(node)
+    api = HttpApi(node)
+    health = Health(node.redis, settings.kafka_bootstrap, settings.node_id)
     gc_pauses = GcPauses()
-
-    async def healthz(request: Request) -> Response:
-        return json_response({"status": "ok", "node": settings.node_id})
-
-    async def readyz(request: Request) -> Response:
-        checks = {"redis": await services.check_redis(), "kafka": await services.check_kafka()}
-        ok = all(v == "ok" for v in checks.values())
-        return json_response(
-            {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
-        )
 
     async def metrics(request: Request) -> Response:
         """Gauges for monitoring (loopback or an operator network only)."""
         body: dict[str, object] = {
             "node": settings.node_id,
             "connections": len(gateway.connections),
-            "signed_in": len(services.hub),
-            "relay_published": services.relay.published,
-            "retransmits": services.hub.stats.resent,
-            "pushes_dropped": services.hub.stats.dropped,
+            "signed_in": len(node.hub),
+            "relay_published": node.relay.published,
+            "retransmits": node.hub.stats.resent,
+            "pushes_dropped": node.hub.stats.dropped,
             **gc_pauses.snapshot(),
         }
         try:
-            body.update(await outbox_stats(services.redis))
+            body.update(await outbox_stats(node.redis))
         except Exception:
             body["outbox_length"] = body["relay_lag_ms"] = None
         return json_response(body)
@@ -75,18 +67,17 @@ def create_app(settings: ServerSettings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await services.start()
+        await node.start()
         gc_pauses.install()
         try:
             yield
         finally:
             gc_pauses.uninstall()
-            await services.stop()
+            await node.stop()
 
     app = Starlette(
         routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
+            *health.routes(),
             Route("/metrics", metrics),
             *api.routes(),
             WebSocketRoute("/ws", gateway.endpoint),
@@ -100,6 +91,6 @@ def create_app(settings: ServerSettings) -> Starlette:
         },
         lifespan=lifespan,
     )
-    app.state.services = services
+    app.state.node = node
     app.state.gateway = gateway
     return app

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import ahocorasick
 
+from im import errors as E
+
 ABUSIVE = "abusive"
 SENSITIVE = "sensitive"
 _ABUSIVE_BIT, _SENSITIVE_BIT = 1, 2
@@ -103,7 +105,10 @@ def _fold(text: str) -> tuple[str, list[int] | None]:
 class ContentFilter:
     """Built once from the two lists; `check` is one pass over the text."""
 
-    def __init__(self, sensitive: Iterable[str] = (), abusive: Iterable[str] = ()) -> None:
+    def __init__(
+        self, sensitive: Iterable[str] = (), abusive: Iterable[str] = (), mode: str = "mask"
+    ) -> None:
+        self.mode = mode  # "block": a sensitive word refuses the message (screen)
         bits: dict[str, int] = {}
         for words, bit in ((abusive, _ABUSIVE_BIT), (sensitive, _SENSITIVE_BIT)):
             for word in map(str.strip, words):
@@ -125,8 +130,9 @@ class ContentFilter:
         cls,
         sensitive: str | os.PathLike[str] = DEFAULT_SENSITIVE,
         abusive: str | os.PathLike[str] = DEFAULT_ABUSIVE,
+        mode: str = "mask",
     ) -> ContentFilter:
-        return cls(load_words(sensitive), load_words(abusive))
+        return cls(load_words(sensitive), load_words(abusive), mode)
 
     def check(self, text: str) -> FilterResult:
         if self._automaton is None or not text:
@@ -155,3 +161,17 @@ class ContentFilter:
         pieces.append(text[done:])
         flags = tuple(name for name, bit in _BITS if bits & bit)
         return FilterResult("".join(pieces), flags, len(spans))
+
+    def screen(self, text: str) -> tuple[str, tuple[str, ...]]:
+        """Word filtering of a message: (text to store, flags for the event).
+
+        Matches are masked; in `block` mode a sensitive word refuses the
+        message instead. Abusive words are always masked and flagged, never
+        refused: the abusive-user rule downstream counts them.
+        """
+        result = self.check(text)
+        if not result.matched:
+            return text, ()
+        if self.mode == "block" and SENSITIVE in result.flags:
+            raise E.ApiError(E.CONTENT_BLOCKED, "the message contains blocked words", 422)
+        return result.text, (*result.flags, "masked")

@@ -20,8 +20,10 @@ INTERNAL = "internal"
 INVALID = "invalid"
 CONFLICT = "conflict"
 
-# WebSocket close codes.
+# WebSocket close codes (every code the server closes with is one of these).
+CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
+CLOSE_TOO_SLOW = 1008  # policy violation: unsent bytes past the hub's limit
 CLOSE_TOO_LARGE = 1009
 CLOSE_INTERNAL = 1011
 CLOSE_BAD_FRAMES = 4400

@@ -1,7 +1,8 @@
 """The WebSocket endpoint: moves frames between the socket and ClientProtocol.
 
-All protocol rules live in im.protocol (no I/O); this module only reads,
-writes, keeps time and calls the services for what a request needs.
+All protocol rules live in im.protocol and signing in and out in im.signin
+(no socket in either); this module only reads, writes, keeps time and calls
+the node's parts for what a request needs.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from im import errors as E
-from im.accounts import SYSTEM_USER, token_digest
+from im.accounts import SYSTEM_USER
 from im.batching import BatchedWriter, Batcher
-from im.conn_events import close_reason
 from im.frames import Ack, Presence, Read, Request, Send, Sync
-from im.hub import Link
+from im.node import Node
 from im.protocol import Auth, ClientProtocol, Limits, Phase
-from im.services import Services
+from im.signin import Signin
 from im.wire import text_frame
 from im.wsserver import EXTENSION
 
@@ -30,9 +30,9 @@ log = logging.getLogger("im.gateway")
 
 
 class Gateway:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        s = services.settings
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        s = node.settings
         self.limits = Limits(s.max_frame_bytes, s.auth_timeout_s, s.heartbeat_s)
         self.connections: set[_Connection] = set()
         self.batcher = Batcher()
@@ -67,18 +67,14 @@ class _Connection:
         self, gw: Gateway, ws: WebSocket, proto: ClientProtocol, writer: BatchedWriter
     ) -> None:
         self.gw, self.ws, self.proto = gw, ws, proto
-        self.svc = gw.services
+        self.node = gw.node
         self.writer = writer
-        self.link: Link | None = None
+        self.signin = Signin(self.node, proto, writer, self._link_closed)
         self._closing: asyncio.Task[None] | None = None
-        self.token = ""
-        self.digest = ""
-        self.role = ""
-        self.signed_in_at = 0.0
 
     def going_away(self) -> None:
-        if self.link is not None:
-            self.link.close(E.CLOSE_GOING_AWAY, "server going away")
+        if self.signin.link is not None:
+            self.signin.link.close(E.CLOSE_GOING_AWAY, "server going away")
         else:  # not signed in yet: nothing pushed, close now
             self.proto.close(E.CLOSE_GOING_AWAY, "server going away")
             self._closing = asyncio.create_task(
@@ -91,21 +87,7 @@ class _Connection:
         except WebSocketDisconnect:
             pass
         finally:
-            if self.link is not None:
-                with contextlib.suppress(Exception):
-                    await self.svc.conn_events.closed(
-                        self.link.user, self.link.device,
-                        close_reason(self.proto.close_code or self.link.close_code),
-                        int((time.time() - self.signed_in_at) * 1000),
-                    )  # fmt: skip
-                if self.svc.hub.detach(self.link):
-                    with contextlib.suppress(Exception):
-                        await self.svc.presence.offline(self.link.user)
-                        gone = not await self.svc.presence.nodes_of(self.link.user)
-                        if self.role == "agent" and gone:  # not on any other node either
-                            await self.svc.cs.set_agent_state(self.link.user, "offline")
-                self.link.on_close = None  # closed below, if not already
-                self.link.close(self.proto.close_code or 1000, self.proto.close_reason)
+            await self.signin.sign_out()
             if self._closing is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._closing, 5)
@@ -137,9 +119,10 @@ class _Connection:
                 return
 
     async def _flush(self) -> None:
+        link = self.signin.link
         for frame in self.proto.data_to_send():
-            if self.link is not None:
-                self.link.push(text_frame(frame))  # in order with pushes from other tasks
+            if link is not None:
+                link.push(text_frame(frame))  # in order with pushes from other tasks
             else:
                 await self.ws.send({"type": "websocket.send", "text": frame.decode()})
 
@@ -160,12 +143,12 @@ class _Connection:
         ref = getattr(req, "cmid", None)
         try:
             if isinstance(req, Auth):
-                await self._auth(req)
+                await self.signin.sign_in(req)
             elif isinstance(req, Send):
                 await self._send(req)
             elif isinstance(req, Ack):
-                if self.link is not None:
-                    self.link.ack(req.conv, req.seq)
+                if self.signin.link is not None:
+                    self.signin.link.ack(req.conv, req.seq)
             elif isinstance(req, Sync):
                 await self._sync(req)
             elif isinstance(req, Read):
@@ -182,48 +165,11 @@ class _Connection:
             log.exception("request failed")
             self.proto.error(E.INTERNAL, "internal error", ref)
 
-    async def _auth(self, req: Auth) -> None:
-        ident = await self.svc.accounts.check(req.token)
-        if ident is None:
-            self.proto.auth_failed()
-            await self.svc.conn_events.auth_failed(req.device, "invalid_token")
-            return
-        self.token = req.token
-        self.digest = token_digest(req.token)
-        link = Link(ident.user_id, req.device, self.writer, token_digest=self.digest,
-                    on_close=self._link_closed)  # fmt: skip
-        old = self.svc.hub.attach(link)
-        if old is not None:
-            old.close(E.CLOSE_REPLACED, "replaced by a newer connection")
-        # The same device may still be connected to another node: replace it there too.
-        await self.svc.control_user_nodes(ident.user_id, {"replace": [ident.user_id, req.device]})
-        self.link = link
-        await self.svc.presence.online(ident.user_id)
-        self.role = ident.role
-        # Read after attaching: a message stored meanwhile is either counted
-        # here or pushed to the new link (or both; seq tells the client).
-        convs, total = await self.svc.messages.conv_states(ident.user_id)
-        for c in convs:  # pushes continue after what auth_ok tells
-            link.expect(c["conv"], c["max_seq"] + 1)
-        self.proto.auth_succeeded(
-            ident.user_id, req.device, {"convs": convs, "unread_total": total}
-        )
-        first = [text_frame(f) for f in self.proto.data_to_send()]
-        if ident.role == "agent":  # an agent who signs in is available until they say not
-            await self.svc.cs.set_agent_state(ident.user_id, "online")
-        link.open(first)  # auth_ok, then whatever was pushed meanwhile
-        self.signed_in_at = time.time()
-        await self.svc.conn_events.opened(ident.user_id, req.device)
-
-    async def _check_token(self) -> None:
-        if await self.svc.accounts.check(self.token) is None:
-            raise E.ApiError(E.UNAUTHORIZED, "token revoked or expired", 401)
-
     async def _send(self, req: Send) -> None:
         assert self.proto.user is not None
-        text, flags = self.svc.screen(req.text)
-        stored = await self.svc.messages.store(
-            req.conv, self.proto.user, req.cmid, text, flags=flags, token_digest=self.digest,
+        text, flags = self.node.content.screen(req.text)
+        stored = await self.node.messages.store(
+            req.conv, self.proto.user, req.cmid, text, flags=flags, token_digest=self.signin.digest,
             enforce_limits=self.proto.user != SYSTEM_USER,
         )  # fmt: skip
         self.proto.send(
@@ -232,29 +178,29 @@ class _Connection:
         )  # fmt: skip
         await self._flush()  # `sent` before our own echo
         if not stored.duplicate:
-            await self.svc.publish_msg(stored)
+            await self.node.bus.publish_msg(stored)
 
     async def _sync(self, req: Sync) -> None:
         assert self.proto.user is not None
-        await self._check_token()
-        upto = await self.svc.messages.readable_upto(req.conv, self.proto.user)
-        frames, more = await self.svc.messages.history(req.conv, req.after, req.limit, upto)
+        await self.signin.check_token()
+        upto = await self.node.messages.readable_upto(req.conv, self.proto.user)
+        frames, more = await self.node.messages.history(req.conv, req.after, req.limit, upto)
         head = b'{"type":"history","conv":' + orjson.dumps(req.conv) + b',"messages":['
         body = b",".join(frames)
         self.proto.send_raw(head + body + b'],"more":' + (b"true" if more else b"false") + b"}")
 
     async def _presence(self, req: Presence) -> None:
-        if self.role != "agent":
+        if self.signin.role != "agent":
             raise E.ApiError(E.FORBIDDEN, "only agents have a presence status")
-        await self.svc.cs.set_agent_state(self.proto.user or "", req.status)
+        await self.node.cs.set_agent_state(self.proto.user or "", req.status)
         self.proto.send({"type": "presence", "status": req.status})
 
     async def _read(self, req: Read) -> None:
         assert self.proto.user is not None
-        await self._check_token()
-        state = await self.svc.messages.read(req.conv, self.proto.user, req.seq)
+        await self.signin.check_token()
+        state = await self.node.messages.read(req.conv, self.proto.user, req.seq)
         frame = orjson.dumps(
             {"type": "unread", "conv": state.conv, "unread": state.unread, "total": state.total}
         ).decode()
         await self._flush()
-        await self.svc.push_to_user(self.proto.user, frame)
+        await self.node.bus.push_to_user(self.proto.user, frame)

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from im import errors as E
 from im.accounts import Identity, token_digest
-from im.services import Services
+from im.node import Node
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -49,18 +49,18 @@ def bearer(request: Request) -> str:
 
 
 class HttpApi:
-    def __init__(self, services: Services) -> None:
-        self.svc = services
+    def __init__(self, node: Node) -> None:
+        self.node = node
 
     async def identity(self, request: Request) -> Identity:
-        ident = await self.svc.accounts.check(bearer(request))
+        ident = await self.node.accounts.check(bearer(request))
         if ident is None:
             raise E.ApiError(E.UNAUTHORIZED, "invalid or expired token", 401)
         return ident
 
     async def register(self, request: Request) -> Response:
         data = await read_json(request)
-        uid = await self.svc.accounts.register(
+        uid = await self.node.accounts.register(
             field(data, "username", str),
             field(data, "password", str),
             field(data, "display_name", str, required=False),
@@ -71,12 +71,12 @@ class HttpApi:
         data = await read_json(request)
         username, password = field(data, "username", str), field(data, "password", str)
         address = request.client.host if request.client else "unknown"
-        limiter = self.svc.login_limiter
+        limiter = self.node.login_limiter
         retry_after = await limiter.check(username, address)
         if retry_after is not None:
             raise E.ApiError(E.RATE_LIMITED, "too many attempts", 429, retry_after=retry_after)
         try:
-            token, ident, expires_at = await self.svc.accounts.login(username, password)
+            token, ident, expires_at = await self.node.accounts.login(username, password)
         except E.ApiError:
             await limiter.failed(username, address)
             raise
@@ -88,14 +88,14 @@ class HttpApi:
     async def logout(self, request: Request) -> Response:
         ident = await self.identity(request)
         token = bearer(request)
-        await self.svc.accounts.logout(token)
+        await self.node.accounts.logout(token)
         # Sockets signed in with this token close now, on every node.
-        await self.svc.revoke_token(ident.user_id, token_digest(token))
+        await self.node.bus.revoke_token(ident.user_id, token_digest(token))
         return Response(status_code=204)
 
     async def me(self, request: Request) -> Response:
         ident = await self.identity(request)
-        profile = await self.svc.accounts.profile(ident.user_id)
+        profile = await self.node.accounts.profile(ident.user_id)
         if profile is None:
             raise E.ApiError(E.UNAUTHORIZED, "invalid or expired token", 401)
         return json_response(profile)
@@ -106,14 +106,14 @@ class HttpApi:
         members = field(data, "members", list)
         if not all(isinstance(m, str) for m in members):
             raise E.ApiError(E.INVALID, "'members' must be a list of user ids", 400)
-        group_id, conv = await self.svc.relations.create_group(
+        group_id, conv = await self.node.relations.create_group(
             ident.user_id, field(data, "name", str), members
         )
         return json_response({"group_id": group_id, "conv": conv}, 201)
 
     async def conversations(self, request: Request) -> Response:
         ident = await self.identity(request)
-        states, total = await self.svc.messages.conv_states(ident.user_id)
+        states, total = await self.node.messages.conv_states(ident.user_id)
         return json_response(states, headers={"X-Unread-Total": str(total)})
 
     async def messages(self, request: Request) -> Response:
@@ -121,8 +121,8 @@ class HttpApi:
         conv = request.path_params["conv"]
         after = _query_int(request, "after", 0, 0, 2**62)
         limit = _query_int(request, "limit", 50, 1, 200)
-        upto = await self.svc.messages.readable_upto(conv, ident.user_id)
-        frames, more = await self.svc.messages.history(conv, after, limit, upto)
+        upto = await self.node.messages.readable_upto(conv, ident.user_id)
+        frames, more = await self.node.messages.history(conv, after, limit, upto)
         body = (
             b'{"messages":[' + b",".join(frames) + b'],"more":' + (b"true}" if more else b"false}")
         )
@@ -131,31 +131,31 @@ class HttpApi:
     async def add_friend(self, request: Request) -> Response:
         ident = await self.identity(request)
         other = field(await read_json(request), "user_id", str)
-        conv = await self.svc.relations.befriend(ident.user_id, other, "ask")
+        conv = await self.node.relations.befriend(ident.user_id, other, "ask")
         if conv is None:
             return json_response({"status": "requested"}, 202)
         return json_response({"conv": conv})
 
     async def accept_friend(self, request: Request) -> Response:
         ident = await self.identity(request)
-        conv = await self.svc.relations.befriend(
+        conv = await self.node.relations.befriend(
             ident.user_id, request.path_params["user_id"], "accept"
         )
         return json_response({"conv": conv})
 
     async def list_friends(self, request: Request) -> Response:
         ident = await self.identity(request)
-        return json_response(await self.svc.relations.friends(ident.user_id))
+        return json_response(await self.node.relations.friends(ident.user_id))
 
     async def add_member(self, request: Request) -> Response:
         ident = await self.identity(request)
         user = field(await read_json(request), "user_id", str)
-        await self.svc.relations.add_member(request.path_params["group_id"], ident.user_id, user)
+        await self.node.relations.add_member(request.path_params["group_id"], ident.user_id, user)
         return Response(status_code=204)
 
     async def remove_member(self, request: Request) -> Response:
         ident = await self.identity(request)
-        await self.svc.relations.remove_member(
+        await self.node.relations.remove_member(
             request.path_params["group_id"], ident.user_id, request.path_params["user_id"]
         )
         return Response(status_code=204)
@@ -165,7 +165,7 @@ class HttpApi:
         interval = field(await read_json(request), "interval_s", int)
         if not 0 <= interval <= 86400:
             raise E.ApiError(E.INVALID, "'interval_s' must be 0-86400", 400)
-        await self.svc.relations.set_slow_mode(
+        await self.node.relations.set_slow_mode(
             request.path_params["group_id"], ident.user_id, interval
         )
         return Response(status_code=204)
@@ -176,7 +176,7 @@ class HttpApi:
         role = field(data, "role", str)
         if role not in ("agent", "bot", "admin"):
             raise E.ApiError(E.INVALID, "role must be agent, bot or admin", 400)
-        uid = await self.svc.accounts.register(
+        uid = await self.node.accounts.register(
             field(data, "username", str), field(data, "password", str),
             field(data, "display_name", str, required=False), role=role,
         )  # fmt: skip
@@ -185,7 +185,7 @@ class HttpApi:
     async def admin_set_role(self, request: Request) -> Response:
         await self._admin(request)
         role = field(await read_json(request), "role", str)
-        await self.svc.accounts.set_role(request.path_params["user_id"], role)
+        await self.node.accounts.set_role(request.path_params["user_id"], role)
         return Response(status_code=204)
 
     # -- customer service ------------------------------------------------------
@@ -195,7 +195,7 @@ class HttpApi:
             raise E.ApiError(E.FORBIDDEN, "only customers open support sessions", 403)
         raw = await request.body()
         topic = field(await read_json(request), "topic", str, required=False) if raw else None
-        out = await self.svc.cs.create(ident.user_id, topic or "")
+        out = await self.node.cs.create(ident.user_id, topic or "")
         # The contract answers with the state at creation; an automatic
         # assignment right after is announced by its `event` message.
         return json_response({"session": out["session"], "conv": out["conv"],
@@ -209,7 +209,7 @@ class HttpApi:
 
     async def cs_accept(self, request: Request) -> Response:
         ident = await self._agent(request)
-        return json_response(await self.svc.cs.accept(request.path_params["session"],
+        return json_response(await self.node.cs.accept(request.path_params["session"],
                                                       ident.user_id))  # fmt: skip
 
     async def cs_transfer(self, request: Request) -> Response:
@@ -217,7 +217,7 @@ class HttpApi:
         if ident.role not in ("agent", "admin"):
             raise E.ApiError(E.FORBIDDEN, "agents only", 403)
         to = field(await read_json(request), "to", str)
-        out = await self.svc.cs.transfer(
+        out = await self.node.cs.transfer(
             request.path_params["session"], ident.user_id, ident.role == "admin", to
         )
         return json_response(out)
@@ -225,14 +225,14 @@ class HttpApi:
     async def cs_close(self, request: Request) -> Response:
         ident = await self.identity(request)
         sid = request.path_params["session"]
-        session = await self.svc.cs.session(sid)
+        session = await self.node.cs.session(sid)
         reason = "customer" if session["customer"] == ident.user_id else "agent"
-        out = await self.svc.cs.close(sid, ident.user_id, reason)
+        out = await self.node.cs.close(sid, ident.user_id, reason)
         return json_response(out)
 
     async def cs_queue(self, request: Request) -> Response:
         await self._agent(request)
-        return json_response(await self.svc.cs.queue())
+        return json_response(await self.node.cs.queue())
 
     async def _admin(self, request: Request) -> None:
         if (await self.identity(request)).role != "admin":

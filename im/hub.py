@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from im import errors as E
 from im.wire import FrameWriter, encode
 
 # ~4,000 chat messages waiting in the kernel and transport buffers of one device.
@@ -74,15 +75,16 @@ class Link:
         if waiting < 0:
             return False
         if waiting > MAX_BUFFERED_BYTES:
-            self.close(1008, "too slow to keep up")
+            self.close(E.CLOSE_TOO_SLOW, "too slow to keep up")
         return True
 
     def push_msg(self, frame: bytes, conv: str, seq: int, due: float, now: float = 0.0) -> bool:
         """Push in seq order (server-side rectification, 服务端整流).
 
         Pushes of one conversation can overtake each other (two senders, two
-        nodes); a push past a gap waits until the gap fills or `heal()` fetches
-        the missing messages, so every device sees seq 1, 2, 3, ... in order.
+        nodes); a push past a gap waits until the gap fills or the gap healer
+        (im.upkeep) fetches the missing messages, so every device sees seq 1,
+        2, 3, ... in order.
         """
         o = self.order.get(conv)
         if o is None:
@@ -178,13 +180,13 @@ class Hub:
         """Another node signed this device in again: close ours (4409)."""
         link = self._users.get(user, {}).get(device)
         if link is not None:
-            link.close(4409, "replaced by a newer connection")
+            link.close(E.CLOSE_REPLACED, "replaced by a newer connection")
 
     def revoke(self, user: str, token_digest: str) -> None:
         """The token was logged out: close every socket signed in with it (4401)."""
         for link in self.links(user):
             if link.token_digest == token_digest:
-                link.close(4401, "signed out")
+                link.close(E.CLOSE_UNAUTHORIZED, "signed out")
 
     def links(self, user: str) -> list[Link]:
         return list(self._users.get(user, {}).values())

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from im import errors as E
 from im.content import (
     DEFAULT_ABUSIVE,
     DEFAULT_SENSITIVE,
@@ -139,3 +140,18 @@ def test_folding_is_per_character_nfkc_casefold(text: str) -> None:
     assert folded == "".join(pieces)
     expected = [i for i, piece in enumerate(pieces) for _ in piece]
     assert (origin if origin is not None else list(range(len(text)))) == expected
+
+
+def test_screen_masks_and_flags_and_leaves_clean_text_alone() -> None:
+    assert F.screen("hello") == ("hello", ())
+    assert F.screen("you idiot") == ("you *****", ("abusive", "masked"))
+    assert F.screen("gambling") == ("********", ("sensitive", "masked"))
+
+
+def test_screen_in_block_mode_refuses_sensitive_words_only() -> None:
+    block = ContentFilter(SENSITIVE, ABUSIVE, mode="block")
+    with pytest.raises(E.ApiError) as refused:
+        block.screen("idiot gambling")
+    assert (refused.value.code, refused.value.status) == (E.CONTENT_BLOCKED, 422)
+    assert block.screen("you idiot") == ("you *****", ("abusive", "masked"))
+    assert block.screen("hello") == ("hello", ())

@@ -4,21 +4,7 @@ from __future__ import annotations
 
 from im.hub import MAX_BUFFERED_BYTES, Hub, Link
 from im.wire import encode
-
-
-class Recorder:
-    """A FrameWriter that keeps what was written and reports a chosen backlog."""
-
-    def __init__(self) -> None:
-        self.frames: list[bytes] = []
-        self.backlog = 0
-        self.gone = False
-
-    def write(self, wire: bytes) -> int:
-        if self.gone:
-            return -1
-        self.frames.append(wire)
-        return self.backlog
+from tests.im.sansio import Recorder
 
 
 def test_pushes_wait_for_open_so_the_welcome_is_first() -> None:
