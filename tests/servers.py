@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from im.envconfig import load
 from stack import probes
 from stack.manager import Stack
 from stack.procs import Proc, ProcessFailed
 from stack.services import base_env
+from stack.settings import StackSettings
+from tests.conftest import TEST_DIR
+from tests.ports import free_port
 from tests.waiting import WaitTimeout, wait_until_sync
 
 
@@ -51,3 +56,26 @@ def server_node(
         yield proc
     finally:
         proc.stop()
+
+
+@contextmanager
+def own_stack(
+    name: str, services: list[str], env: dict[str, str], extra: tuple[tuple[str, str], ...] = ()
+) -> Iterator[Stack]:
+    """A stack of its own (fresh folder under the test stack's, free ports) for a
+    test that kills or stops its services; `env` adds stack settings."""
+    folder = TEST_DIR / name
+    shutil.rmtree(folder, ignore_errors=True)
+    ports = {key: str(free_port()) for key in
+             ("IM_REDIS_PORT", "IM_KAFKA_PORT", "IM_KAFKA_CONTROLLER_PORT")}  # fmt: skip
+    settings = load(
+        StackSettings,
+        {"IM_STACK_DIR": str(folder), "IM_KAFKA_PARTITIONS": "4", **ports, **env},
+        extra_env=extra,
+    )
+    st = Stack(settings, say=lambda _m: None)
+    st.up(services)
+    try:
+        yield st
+    finally:
+        st.down()

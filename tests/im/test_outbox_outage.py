@@ -5,7 +5,6 @@ stack of their own (own folder and ports), not the session's."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import Iterator
 
@@ -14,12 +13,10 @@ import redis.asyncio as aioredis
 
 from contract import topics
 from im.consumer import EventConsumer
-from im.envconfig import load
 from stack.manager import Stack
-from stack.settings import StackSettings
+from tests import servers
 from tests.client import User, send_frame
-from tests.conftest import TEST_DIR
-from tests.ports import free_port, free_ports
+from tests.ports import free_ports
 from tests.servers import server_node
 
 MESSAGES = 2000
@@ -28,17 +25,13 @@ PORT_A, PORT_B = free_ports(2)
 
 @pytest.fixture(scope="module")
 def own_stack(stack: Stack) -> Iterator[Stack]:
-    folder = TEST_DIR / "outage"
-    shutil.rmtree(folder, ignore_errors=True)
-    env = {"IM_STACK_DIR": str(folder), "IM_REDIS_PORT": str(free_port()),
-           "IM_KAFKA_PORT": str(free_port()),
-           "IM_KAFKA_CONTROLLER_PORT": str(free_port()), "IM_KAFKA_PARTITIONS": "4",
-           "IM_TICK_INTERVAL_S": "0.5"}  # fmt: skip
-    extra = (("IM_RATE_BURST", "100000"), ("IM_RATE_PER_S", "100000"))
-    st = Stack(load(StackSettings, env, extra_env=extra), say=lambda _m: None)
-    st.up(["redis", "kafka"])
-    yield st
-    st.down()
+    with servers.own_stack(
+        "outage",
+        ["redis", "kafka"],
+        {"IM_TICK_INTERVAL_S": "0.5"},
+        (("IM_RATE_BURST", "100000"), ("IM_RATE_PER_S", "100000")),
+    ) as st:
+        yield st
 
 
 async def chat_ids(

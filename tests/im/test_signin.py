@@ -15,8 +15,9 @@ from typing import Any
 import orjson
 import pytest
 
+from contract import topics
 from im import errors as E
-from im import keys, topics
+from im import keys
 from im.node import Node
 from im.protocol import Auth, ClientProtocol, Limits, Phase
 from im.settings import ServerSettings

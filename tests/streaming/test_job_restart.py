@@ -7,7 +7,6 @@ process, synthetic chat events written straight into im.chat."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sys
 import time
 from collections import Counter
@@ -19,14 +18,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contract import topics
-from im.envconfig import load
 from stack import install
 from stack.manager import Stack
 from stack.procs import Proc
 from stack.services import base_env
-from stack.settings import StackSettings
-from tests.conftest import TEST_DIR
-from tests.ports import free_port
+from tests import servers
 from tests.waiting import wait_until
 
 WINDOW_S = 2
@@ -34,17 +30,13 @@ WINDOW_S = 2
 
 @pytest.fixture(scope="module")
 def own_stack(stack: Stack) -> Iterator[Stack]:
-    folder = TEST_DIR / "restart"
-    shutil.rmtree(folder, ignore_errors=True)
-    env = {"IM_STACK_DIR": str(folder), "IM_REDIS_PORT": str(free_port()),
-           "IM_KAFKA_PORT": str(free_port()),
-           "IM_KAFKA_CONTROLLER_PORT": str(free_port()), "IM_KAFKA_PARTITIONS": "4",
-           "IM_STREAM_COUNT_WINDOW_S": str(WINDOW_S), "IM_STREAM_LATENESS_S": "1"}  # fmt: skip
-    extra = (("IM_STREAM_CHECKPOINT_S", "1"),)
-    st = Stack(load(StackSettings, env, extra_env=extra), say=lambda _m: None)
-    st.up(["kafka"])
-    yield st
-    st.down()
+    with servers.own_stack(
+        "restart",
+        ["kafka"],
+        {"IM_STREAM_COUNT_WINDOW_S": str(WINDOW_S), "IM_STREAM_LATENESS_S": "1"},
+        (("IM_STREAM_CHECKPOINT_S", "1"),),
+    ) as st:
+        yield st
 
 
 def job(st: Stack) -> Proc:
