@@ -6,6 +6,7 @@ import math
 
 from bench.artillery import ArtilleryResult
 from bench.base.report import (
+    CHECKS,
     STREAMING,
     RunInfo,
     cores,
@@ -187,8 +188,9 @@ def render(
     for title, rs in titles.items():
         out += _scenario(cfg, title, rs)
     out += _artillery(art)
-    # The block `python -m bench.stream` keeps in the same file: carried over as it is.
-    streaming = STREAMING.extract_from(cfg.results)
-    if streaming is not None:
-        out += ["", streaming]
+    # The blocks kept in the same file by others: carried over as they are.
+    for block in (CHECKS, STREAMING):
+        kept = block.extract_from(cfg.results)
+        if kept is not None:
+            out += ["", kept]
     return "\n".join(out)

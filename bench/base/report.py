@@ -149,3 +149,6 @@ class Block:
 
 # `python -m bench.stream` writes this block of bench/RESULTS.md; `python -m bench` keeps it.
 STREAMING = Block("streaming")
+# Checks run by hand (e.g. one scenario before and after a change), written
+# into bench/RESULTS.md by whoever ran them; every benchmark keeps the block.
+CHECKS = Block("checks")
