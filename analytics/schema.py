@@ -12,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from contract import results
+from analytics.settings import AnalyticsSettings
+from contract import events, results, topics
 from contract.fields import Field, Kind
+from im.envconfig import load
 
 
 def ms(value: Any) -> dt.datetime:
@@ -33,6 +35,10 @@ def _strings(value: Any) -> list[str]:
     return [str(x) for x in value]
 
 
+def _labels(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()}
+
+
 _CONVERT: dict[Kind, Callable[[Any], Any]] = {
     Kind.STRING: str,
     Kind.INT: int,
@@ -40,6 +46,7 @@ _CONVERT: dict[Kind, Callable[[Any], Any]] = {
     Kind.MS: ms,
     Kind.DOUBLE: float,
     Kind.STRINGS: _strings,
+    Kind.LABELS: _labels,
 }
 
 
@@ -89,6 +96,58 @@ MESSAGE_COUNTS = table(results.MESSAGE_COUNTS)
 REPLY_RATES = table(results.REPLY_RATES)
 CONVERSATION_SESSIONS = table(results.CONVERSATION_SESSIONS)
 MODERATION = table(results.MODERATION)
+RESULT_TABLES = [table(r) for r in results.STORED]
 
-TABLES = [table(r) for r in results.STORED]
+
+@dataclass(frozen=True)
+class RawTopic:
+    """How the raw events of one topic are stored (storage choices only: the
+    columns are the topic's fields in the contract, less `v`)."""
+
+    table: str
+    topic: str
+    order_by: tuple[str, ...]  # ends with what identifies an event: a re-sent one collapses
+    ttl: Callable[[AnalyticsSettings], int]  # days kept
+
+
+# Repeated words (types, roles, node names) cost little as LowCardinality.
+_LOW_CARDINALITY = {"type", "node", "conv_kind", "sender_role", "kind", "reason", "source"}
+
+RAW_TOPICS = (
+    RawTopic("chat_events", topics.CHAT, ("conv_kind", "conv", "id"), lambda s: s.events_ttl_days),
+    RawTopic(
+        "connection_events", topics.CONNECTION, ("type", "user", "id"), lambda s: s.events_ttl_days
+    ),
+    RawTopic("session_events", topics.SESSION, ("session", "id"), lambda s: s.events_ttl_days),
+    RawTopic("ops_samples", topics.OPS, ("metric", "ts", "id"), lambda s: s.ops_ttl_days),
+)
+
+
+def raw_table(raw: RawTopic, settings: AnalyticsSettings) -> Table:
+    """The table of a topic's raw events: one row per event id (ReplacingMergeTree
+    over a key that ends with the id; read with FINAL for exact counts), a
+    partition per day, dropped after the topic's TTL. No message text: the
+    contract has none."""
+    fields = tuple(f for f in events.topic_fields(raw.topic) if f.name != "v")
+    cols = "".join(
+        f"  {f.name} "
+        f"{'LowCardinality(String)' if f.name in _LOW_CARDINALITY else f.clickhouse_type},\n"
+        for f in fields
+    )
+    ddl = (
+        f"\nCREATE TABLE IF NOT EXISTS {raw.table} (\n{cols.rstrip(',' + chr(10))}\n"
+        ") ENGINE = ReplacingMergeTree\n"
+        "PARTITION BY toYYYYMMDD(ts)\n"
+        f"ORDER BY ({', '.join(raw.order_by)})\n"
+        f"TTL toDateTime(ts) + INTERVAL {raw.ttl(settings)} DAY\n"
+    )
+    return Table(raw.table, raw.topic, ddl, [f.name for f in fields], _row(fields))
+
+
+def tables(settings: AnalyticsSettings) -> list[Table]:
+    """Every table the sink fills: the jobs' results, then the raw topics."""
+    return [*RESULT_TABLES, *(raw_table(r, settings) for r in RAW_TOPICS)]
+
+
+TABLES = tables(load(AnalyticsSettings, {}))  # with the default TTLs
 BY_TOPIC = {t.topic: t for t in TABLES}

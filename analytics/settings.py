@@ -20,3 +20,7 @@ class AnalyticsSettings:
     http_port: int = setting("IM_ANALYTICS_PORT", 8090, "query API port")
     batch_rows: int = setting("IM_ANALYTICS_BATCH", 5000, "rows per ClickHouse insert")
     flush_s: float = setting("IM_ANALYTICS_FLUSH_S", 0.5, "longest wait before an insert")
+    events_ttl_days: int = setting(
+        "IM_EVENTS_TTL_DAYS", 90, "days raw chat/connection/session events are kept"
+    )
+    ops_ttl_days: int = setting("IM_OPS_TTL_DAYS", 30, "days ops samples are kept")

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from analytics.clickhouse import ClickHouse
-from analytics.schema import BY_TOPIC, TABLES
+from analytics.schema import tables
 from analytics.settings import AnalyticsSettings
 from im.background import Background
 from im.consumer import EventConsumer
@@ -21,18 +21,22 @@ class Sink(Background):
     def __init__(self, settings: AnalyticsSettings, ch: ClickHouse) -> None:
         self.settings = settings
         self.ch = ch
-        self.inserted: dict[str, int] = {t.name: 0 for t in TABLES}
+        self.tables = tables(settings)  # the jobs' results and the raw topics
+        self.by_topic = {t.topic: t for t in self.tables}
+        self.inserted: dict[str, int] = {t.name: 0 for t in self.tables}
         self.bad_rows = 0
 
     async def start(self) -> None:
-        for table in TABLES:
+        for table in self.tables:
             await self.ch.command(table.ddl)
         await super().start()
 
     async def _run(self) -> None:
         while True:
             consumer = EventConsumer(
-                [t.topic for t in TABLES], self.settings.kafka_bootstrap, self.settings.group_id
+                [t.topic for t in self.tables],
+                self.settings.kafka_bootstrap,
+                self.settings.group_id,
             )
             try:
                 await consumer.start()
@@ -51,12 +55,12 @@ class Sink(Background):
     async def write(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
         rows: dict[str, list[list[Any]]] = {}
         for topic, event in batch:
-            table = BY_TOPIC[topic]
+            table = self.by_topic[topic]
             try:
                 rows.setdefault(table.name, []).append(table.row(event))
             except (KeyError, TypeError, ValueError):
                 self.bad_rows += 1
-        for table in TABLES:
+        for table in self.tables:
             if table.name in rows:
                 await self.ch.insert(table.name, rows[table.name], table.columns)
                 self.inserted[table.name] += len(rows[table.name])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contract import topics
-from contract.fields import Field, Kind, check
+from contract.fields import Field, Kind, check, merged
 
 VERSION = 1
 
@@ -147,6 +147,20 @@ TICK = EventType(
     "t:<random>",
 )
 
+OPS_SAMPLE = EventType(
+    "ops.sample",
+    (topics.OPS,),
+    "source",
+    (
+        _s("source", "what was sampled: redis, kafka, gateway, pipeline, host"),
+        _s("metric", "the metric's name, with its unit as a suffix (_bytes, _seconds, _total)"),
+        Field("value", Kind.DOUBLE, "its value at `ts`"),
+        Field("labels", Kind.LABELS, "what the value is of: node, topic, group, key family..."),
+    ),
+    "one sample of one metric (written by the collector, python -m monitor)",
+    "o:<random>",
+)
+
 SERVER_EVENTS = (
     CHAT_MESSAGE,
     CONN_OPEN,
@@ -158,7 +172,17 @@ SERVER_EVENTS = (
     CS_CLOSED,
     TICK,
 )
-BY_TYPE = {e.name: e for e in SERVER_EVENTS}
+# Written by the collector, not the chat server (planned until it exists).
+COLLECTOR_EVENTS = (OPS_SAMPLE,)
+BY_TYPE = {e.name: e for e in (*SERVER_EVENTS, *COLLECTOR_EVENTS)}
+
+
+def topic_fields(topic: str) -> tuple[Field, ...]:
+    """The envelope and the fields of every event type written to `topic`, as one
+    row (fields.merged): what a table of that topic's raw events holds."""
+    types = [e for e in BY_TYPE.values() if topic in e.topics and e is not TICK]
+    assert types, f"no event type is written to {topic}"
+    return merged(*(ENVELOPE + e.fields for e in types))
 
 
 # Event ids start with the kind of event they name (docs/events.md "IDs").
@@ -166,6 +190,7 @@ MESSAGE_ID = "m:"  # m:<conv>:<seq>
 SESSION_EVENT_ID = "s:"  # s:<session>:<type>:<n>, made in the cs Lua steps
 CONNECTION_EVENT_ID = "n:"  # n:<random>
 TICK_ID = "t:"  # t:<random>
+OPS_SAMPLE_ID = "o:"  # o:<random>
 
 
 def message_id(conv: str, seq: int | str) -> str:

@@ -15,6 +15,7 @@ class Kind(Enum):
     MS = "ms"  # a point in time, milliseconds since the epoch (64-bit)
     DOUBLE = "double"
     STRINGS = "strings"  # a list of strings
+    LABELS = "labels"  # an object of string values (metric labels)
     NULL = "null"  # always JSON null (a field that names nobody)
 
 
@@ -25,6 +26,7 @@ _FLINK = {
     Kind.MS: "BIGINT",
     Kind.DOUBLE: "DOUBLE",
     Kind.STRINGS: "ARRAY<STRING>",
+    Kind.LABELS: "MAP<STRING, STRING>",
 }
 _CLICKHOUSE = {
     Kind.STRING: "String",
@@ -33,6 +35,7 @@ _CLICKHOUSE = {
     Kind.MS: "DateTime64(3, 'UTC')",
     Kind.DOUBLE: "Float64",
     Kind.STRINGS: "Array(String)",
+    Kind.LABELS: "Map(String, String)",
 }
 # Words Flink SQL reserves: such a column name is written in backticks.
 FLINK_RESERVED = frozenset({"type", "id", "session", "start", "end", "user", "count"})
@@ -77,6 +80,10 @@ class Field:
             ok = isinstance(value, int) and not isinstance(value, bool)
         elif self.kind is Kind.DOUBLE:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif self.kind is Kind.LABELS:
+            ok = isinstance(value, dict) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            )
         else:
             ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         return None if ok else f"{self.name}: {value!r} is not {self.kind.value}"
@@ -93,3 +100,25 @@ def check(fields: tuple[Field, ...], obj: dict[str, Any], what: str) -> list[str
         elif (p := f.problem(obj[f.name])) is not None:
             out.append(f"{what}: {p}")
     return out
+
+
+def merged(*groups: tuple[Field, ...]) -> tuple[Field, ...]:
+    """The fields of several shapes as one row: each name once, in order, optional
+    unless every shape has it; a NULL-only field merges into a field of the same
+    name (it is that field, absent)."""
+    out: dict[str, Field] = {}
+    for group in groups:
+        for f in group:
+            everywhere = all(any(g.name == f.name for g in other) for other in groups)
+            old = out.get(f.name)
+            if old is None:
+                out[f.name] = Field(
+                    f.name, f.kind, f.doc, f.optional or not everywhere, f.clickhouse
+                )
+                continue
+            if f.kind is Kind.NULL or old.kind is Kind.NULL or f.optional:
+                kind = old.kind if f.kind is Kind.NULL else f.kind
+                out[f.name] = Field(f.name, kind, old.doc, True, old.clickhouse or f.clickhouse)
+            elif f.kind is not old.kind:
+                raise ValueError(f"{f.name} is {old.kind.value} and {f.kind.value}")
+    return tuple(out.values())

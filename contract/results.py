@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contract import topics
-from contract.fields import Field, Kind, check
+from contract.fields import Field, Kind, check, merged
 
 
 @dataclass(frozen=True)
@@ -112,22 +112,11 @@ USER_MUTE = (
 COMMANDS = {"cs.close_inactive": CLOSE_INACTIVE, "user.mute": USER_MUTE}
 
 
-def _union(*shapes: tuple[Field, ...]) -> tuple[Field, ...]:
-    """Every field of every shape once, in order; optional unless every shape has it
-    (a shape's NULL columns are left out of the JSON)."""
-    out: dict[str, Field] = {}
-    for shape in shapes:
-        for f in shape:
-            everywhere = all(any(g.name == f.name for g in other) for other in shapes)
-            out.setdefault(f.name, Field(f.name, f.kind, f.doc, optional=not everywhere))
-    return tuple(out.values())
-
-
 CONTROL = Result(
     "control",
     topics.CONTROL,
     None,
-    (_s("type", "cs.close_inactive or user.mute"), *_union(*COMMANDS.values())),
+    (_s("type", "cs.close_inactive or user.mute"), *merged(*COMMANDS.values())),
     "commands the server obeys",
     None,
 )
