@@ -1,12 +1,14 @@
-"""The analytics process: the sink, plus a read-only query API over ClickHouse.
+"""The analytics process: the sink, plus a read-only query API over ClickHouse for admins.
 
 With embedded chDB only this process may open the data folder, so the query
-API is how anyone else (tests, a local dashboard) reads the tables.
+API is how anyone else (tests, an operator) reads the tables: one SELECT
+over our tables per request, with an admin's bearer token of the IM server.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,40 +18,64 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from analytics.clickhouse import ClickHouse, QueryError
+from analytics.auth import Admins
+from analytics.clickhouse import ClickHouse
+from analytics.queries import Queries
 from analytics.settings import AnalyticsSettings
 from analytics.sink import Sink
+from im import errors as E
+
+log = logging.getLogger("analytics.app")
+MAX_SQL_CHARS = 20_000
 
 
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data, default=str), status, media_type="application/json")
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data, default=str), status, headers, media_type="application/json")
 
 
 def create_app(settings: AnalyticsSettings) -> Starlette:
     ch = ClickHouse(settings.clickhouse_url)
     sink = Sink(settings, ch)
+    queries = Queries(settings)
+    admins = Admins(settings.redis_url)
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok", "inserted": sink.inserted, "bad_rows": sink.bad_rows})
 
     async def query(request: Request) -> Response:
+        # The token first: nothing of the query is looked at for a stranger.
+        await admins.require(request.headers.get("authorization", ""))
         sql = request.query_params.get("sql", "")
-        if not sql or len(sql) > 20_000:
-            return _json({"error": {"code": "invalid", "message": "give ?sql= (a SELECT)"}}, 400)
-        try:
-            columns, rows = await ch.query(sql)
-        except QueryError as e:
-            return _json({"error": {"code": "invalid", "message": str(e)}}, 400)
+        if not sql.strip() or len(sql) > MAX_SQL_CHARS:
+            msg = f"give ?sql= (one SELECT, at most {MAX_SQL_CHARS:,} characters)"
+            raise E.ApiError(E.INVALID, msg, 400)
+        columns, rows = await queries.run(sql)
         return _json({"columns": columns, "rows": rows})
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, E.ApiError)
+        headers = {"Retry-After": "1"} if exc.status == 503 else None
+        return _json(exc.body(), exc.status, headers)
+
+    async def failed(request: Request, exc: Exception) -> Response:
+        log.exception("query API: %s", type(exc).__name__)
+        return _json({"error": {"code": E.INTERNAL, "message": "internal error"}}, 500)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await ch.start()
-        await sink.start()
+        await sink.start()  # creates the tables before any query may name them
+        await queries.start()
         try:
             yield
         finally:
+            await queries.stop()
             await sink.stop()
             await ch.stop()
+            await admins.close()
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/query", query)], lifespan=lifespan)
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/query", query)],
+        lifespan=lifespan,
+        exception_handlers={E.ApiError: refused, Exception: failed},
+    )

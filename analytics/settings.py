@@ -1,4 +1,4 @@
-"""Settings of the analytics process (Kafka -> ClickHouse, local query API)."""
+"""Settings of the analytics process (Kafka -> ClickHouse, admin query API)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ class AnalyticsSettings:
         "chdb:///tmp/im-chdb",
         "chdb:///path (embedded) or http(s)://user:pass@host:8123/db (server)",
     )
+    redis_url: str = setting(
+        "IM_REDIS_URL", "redis://127.0.0.1:16379/0", "the IM server's Redis (admin tokens)"
+    )
     group_id: str = setting("IM_ANALYTICS_GROUP_ID", "im-analytics", "Kafka consumer group")
     http_host: str = setting("IM_ANALYTICS_HOST", "127.0.0.1", "query API address")
     http_port: int = setting("IM_ANALYTICS_PORT", 8090, "query API port")
@@ -24,3 +27,7 @@ class AnalyticsSettings:
         "IM_EVENTS_TTL_DAYS", 90, "days raw chat/connection/session events are kept"
     )
     ops_ttl_days: int = setting("IM_OPS_TTL_DAYS", 30, "days ops samples are kept")
+    max_queries: int = setting("IM_ANALYTICS_MAX_QUERIES", 2, "queries at once (more: 503)")
+    query_timeout_s: int = setting("IM_ANALYTICS_QUERY_TIMEOUT_S", 10, "longest query")
+    query_memory_mib: int = setting("IM_ANALYTICS_QUERY_MEMORY_MIB", 512, "memory per query")
+    query_max_rows: int = setting("IM_ANALYTICS_QUERY_MAX_ROWS", 100_000, "rows per answer")

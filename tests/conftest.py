@@ -66,6 +66,8 @@ def test_stack_settings() -> StackSettings:
         ("IM_MUTE_S", "60"),
         ("IM_ADMIN_USERNAME", "cs-admin"),  # = tests.im.cs_helpers.ADMIN
         ("IM_ADMIN_PASSWORD", "admin password 1"),
+        # Query API tests run a query past the time bound: a short one keeps them quick.
+        ("IM_ANALYTICS_QUERY_TIMEOUT_S", "6"),
     )
     return load(StackSettings, env, extra_env=extra)
 

@@ -57,6 +57,7 @@ MUST_SET = {
     },
     AnalyticsSettings: {
         "IM_KAFKA_BOOTSTRAP",
+        "IM_REDIS_URL",
         "IM_CLICKHOUSE_URL",
         "IM_ANALYTICS_HOST",
         "IM_ANALYTICS_PORT",

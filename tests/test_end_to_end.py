@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
 from stack.manager import Stack
+from tests.analytics.api import admin, rows
 from tests.client import User
 from tests.waiting import wait_until
 
 MESSAGES = 37
 
 
-async def _clickhouse_count(analytics_url: str, conv: str) -> int:
+async def _clickhouse_count(analytics_url: str, token: str, conv: str) -> int:
     assert conv.replace("_", "").isalnum()  # safe to inline in SQL
     sql = f"SELECT sum(messages) FROM message_counts FINAL WHERE conv = '{conv}'"
-    async with httpx.AsyncClient() as http:
-        r = await http.get(f"{analytics_url}/query", params={"sql": sql})
-    assert r.status_code == 200, r.text
-    value = r.json()["rows"][0][0]
+    value = (await rows(analytics_url, token, sql))[0][0]
     return int(value or 0)
 
 
@@ -43,15 +39,16 @@ async def test_chat_reaches_clickhouse_with_exact_count(apps: Stack) -> None:
     assert got[5]["body"] == {"text": "message 5"} and got[5]["from"] == alice.user_id
 
     analytics = f"http://127.0.0.1:{s.analytics_port}"
+    token = (await admin(base)).token  # the query API is for admins
 
     async def counted() -> int | None:
-        count = await _clickhouse_count(analytics, conv)
+        count = await _clickhouse_count(analytics, token, conv)
         return count if count >= MESSAGES else None
 
     count = await wait_until(counted, 90, what=f"{MESSAGES} messages counted", interval=0.5)
     assert count == MESSAGES
     # The subject: later windows and re-deliveries, given time, must not add to it.
     await asyncio.sleep(3 * s.tick_interval_s + s.lateness_s)
-    assert await _clickhouse_count(analytics, conv) == MESSAGES
+    assert await _clickhouse_count(analytics, token, conv) == MESSAGES
     await a.close()
     await b.close()

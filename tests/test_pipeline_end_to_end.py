@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
-
 from contract import topics
 from stack.manager import Stack
+from tests.analytics.api import admin, query
 from tests.client import Frame, User
 from tests.im.cs_helpers import agent, events_of
 from tests.waiting import wait_until
@@ -76,11 +75,11 @@ async def test_reply_rate_rows_reach_the_topic_and_clickhouse(apps: Stack) -> No
     assert rows and rows[0]["waits"] == 1 and rows[0]["replied_5m"] == 1
     assert rows[0]["reply_rate"] == 1.0 and 0.9 < rows[0]["avg_reply_s"] < 3.0
 
+    token = (await admin(base)).token  # the query API is for admins
+
     async def in_clickhouse() -> bool:
         sql = f"SELECT sum(waits) FROM reply_rates FINAL WHERE agent = '{a.user_id}'"
-        async with httpx.AsyncClient() as http:
-            r = await http.get(f"http://127.0.0.1:{apps.settings.analytics_port}/query",
-                               params={"sql": sql})  # fmt: skip
+        r = await query(f"http://127.0.0.1:{apps.settings.analytics_port}", token, sql)
         return r.status_code == 200 and r.json()["rows"][0][0] == 1
 
     await wait_until(in_clickhouse, 30, what="the reply rate in ClickHouse", interval=0.3)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import clickhouse_connect
 import pytest
 
 from analytics.clickhouse import ClickHouse
@@ -26,11 +27,21 @@ async def sink(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sink]:
     path: Path = tmp_path_factory.mktemp("chdb-raw")
     ch = ClickHouse(f"chdb://{path}")
     await ch.start()
-    s = Sink(load(AnalyticsSettings, {}), ch)
+    s = Sink(load(AnalyticsSettings, {"IM_CLICKHOUSE_URL": f"chdb://{path}"}), ch)
     for table in s.tables:
         await ch.command(table.ddl)
     yield s
     await ch.stop()
+
+
+async def select(sink: Sink, sql: str) -> list[tuple[Any, ...]]:
+    """Any query (the tests' own, unguarded), on a connection of its own to the sink's
+    engine (chDB: one engine per process, more connections)."""
+    client = clickhouse_connect.get_client(dsn=sink.settings.clickhouse_url)
+    try:
+        return [tuple(r) for r in client.query(sql).result_rows]
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="module")
@@ -87,18 +98,19 @@ async def test_every_raw_event_is_one_row_however_often_it_came(
     assert unique_chat < len(chat)  # the traffic has duplicates of its own
     counts = {}
     for table in ("chat_events", "connection_events", "session_events", "ops_samples"):
-        _, rows = await sink.ch.query(f"SELECT count() FROM {table} FINAL")
+        rows = await select(sink, f"SELECT count() FROM {table} FINAL")
         counts[table] = rows[0][0]
     assert counts == {"chat_events": unique_chat, "connection_events": 3,
                       "session_events": 2, "ops_samples": 3}  # fmt: skip
-    _, rows = await sink.ch.query(
-        "SELECT user, device, reason, duration_ms FROM connection_events FINAL ORDER BY id"
+    rows = await select(
+        sink, "SELECT user, device, reason, duration_ms FROM connection_events FINAL ORDER BY id"
     )
     assert rows == [("u1", "d1", "", None), ("u1", "d1", "client", 5),
                     ("", "d9", "invalid_token", None)]  # fmt: skip
-    _, rows = await sink.ch.query(
+    rows = await select(
+        sink,
         "SELECT value, labels['db'] FROM ops_samples FINAL "
-        "WHERE metric = 'redis_used_memory_bytes' ORDER BY ts"
+        "WHERE metric = 'redis_used_memory_bytes' ORDER BY ts",
     )
     assert rows == [(1000.0, "0"), (1001.0, "0"), (1002.0, "0")]
 
@@ -151,5 +163,5 @@ async def test_the_longest_waits_in_a_window_are_those_of_the_definition(
         key=lambda w: (-w[4], w[0], w[1]),
     )[:10]  # fmt: skip
     assert len(want) == 10 and want[0][4] > 300_000  # some waited over five minutes
-    _, rows = await loaded.ch.query(LONGEST_WAITS.format(frm=frm, to=to))
+    rows = await select(loaded, LONGEST_WAITS.format(frm=frm, to=to))
     assert [tuple(r) for r in rows] == want

@@ -1,20 +1,21 @@
-"""Result rows into ClickHouse (real embedded chDB) and the read-only query API."""
+"""Result rows into ClickHouse (real embedded chDB), read back through the query clients."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 
-from analytics.clickhouse import ClickHouse, QueryError
+from analytics.clickhouse import ClickHouse
+from analytics.queries import Queries
 from analytics.schema import MESSAGE_COUNTS
 from analytics.settings import AnalyticsSettings
 from analytics.sink import Sink
 from contract import topics
 from im.envconfig import load
-from stack.manager import Stack
+from im.errors import ApiError
 
 T0 = 1_795_000_020_000
 
@@ -23,13 +24,27 @@ T0 = 1_795_000_020_000
 async def sink(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Sink]:
     # chDB allows one data folder per process: this module owns one for its tests.
     path: Path = tmp_path_factory.mktemp("chdb")
-    ch = ClickHouse(f"chdb://{path}")
+    settings = load(AnalyticsSettings, {"IM_CLICKHOUSE_URL": f"chdb://{path}"})
+    ch = ClickHouse(settings.clickhouse_url)
     await ch.start()
-    s = Sink(load(AnalyticsSettings, {}), ch)
+    s = Sink(settings, ch)
     for table in (MESSAGE_COUNTS,):
         await ch.command(table.ddl)
     yield s
     await ch.stop()
+
+
+@pytest.fixture(scope="module")
+async def queries(sink: Sink) -> AsyncIterator[Queries]:
+    """The query API's clients, on the sink's data folder (chDB: one engine, more connections)."""
+    q = Queries(sink.settings)
+    await q.start()
+    yield q
+    await q.stop()
+
+
+async def select(q: Queries, sql: str) -> list[tuple[Any, ...]]:
+    return (await q.run(sql))[1]
 
 
 def row(conv: str, start: int, n: int) -> tuple[str, dict[str, object]]:
@@ -41,15 +56,17 @@ def row(conv: str, start: int, n: int) -> tuple[str, dict[str, object]]:
     }
 
 
-async def test_rows_land_and_a_repeated_row_counts_once(sink: Sink) -> None:
+async def test_rows_land_and_a_repeated_row_counts_once(sink: Sink, queries: Queries) -> None:
     await sink.write([row("c_1", T0, 4), row("c_1", T0 + 60_000, 6), row("c_2", T0, 1)])
     await sink.write([row("c_1", T0, 4)])  # the same result row again (job replay)
-    _, rows = await sink.ch.query(
-        "SELECT conv, sum(messages), count() FROM message_counts FINAL GROUP BY conv ORDER BY conv"
+    rows = await select(
+        queries,
+        "SELECT conv, sum(messages), count() FROM message_counts FINAL GROUP BY conv ORDER BY conv",
     )
     assert rows == [("c_1", 10, 2), ("c_2", 1, 1)]
-    _, rows = await sink.ch.query(
-        "SELECT toUnixTimestamp64Milli(window_start) FROM message_counts FINAL WHERE conv = 'c_2'"
+    rows = await select(
+        queries,
+        "SELECT toUnixTimestamp64Milli(window_start) FROM message_counts FINAL WHERE conv = 'c_2'",
     )
     assert rows == [(T0,)]
 
@@ -65,43 +82,17 @@ async def test_malformed_rows_are_counted_not_fatal(sink: Sink) -> None:
     assert sink.bad_rows == before + 2
 
 
-@pytest.mark.parametrize(
-    "sql",
-    [
-        "DROP TABLE message_counts",
-        "INSERT INTO message_counts (conv) VALUES ('x')",
-        "SELECT * FROM file('/etc/hostname', 'LineAsString')",
-        "SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')",
-        "SELECT 1) SETTINGS readonly = 0 --",
-        "SELECT 1; DROP TABLE message_counts",
-        "SELECT * FROM no_such_table",
-    ],
-)
-async def test_query_is_read_only(sink: Sink, sql: str) -> None:
-    with pytest.raises(QueryError):
-        await sink.ch.query(sql)
-
-
-async def test_a_refused_query_leaves_writes_working(sink: Sink) -> None:
-    # Regression: a read-only setting applied to the chDB session used to stick.
-    with pytest.raises(QueryError):
-        await sink.ch.query("DROP TABLE message_counts")
+async def test_a_refused_query_leaves_writes_working(sink: Sink, queries: Queries) -> None:
+    # Queries have read-only connections of their own: nothing they do sticks to the sink's.
+    with pytest.raises(ApiError):
+        await queries.run("DROP TABLE message_counts")
     await sink.write([row("c_9", T0, 5)])
-    assert await sink.ch.query(
+    assert await queries.run(
         "SELECT sum(messages) FROM message_counts FINAL WHERE conv = 'c_9'"
     ) == (["sum(messages)"], [(5,)])
 
 
-def test_query_api_refuses_writes_over_http(analytics: Stack) -> None:
-    url = f"http://127.0.0.1:{analytics.settings.analytics_port}/query"
-    r = httpx.get(url, params={"sql": "DROP TABLE message_counts"})
-    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
-    r = httpx.get(url, params={"sql": "SELECT 1 + 1"})
-    assert r.json() == {"columns": ["plus(1, 1)"], "rows": [[2]]}
-    assert httpx.get(url).status_code == 400
-
-
-async def test_every_result_topic_lands_in_its_table(sink: Sink) -> None:
+async def test_every_result_topic_lands_in_its_table(sink: Sink, queries: Queries) -> None:
     from analytics.schema import CONVERSATION_SESSIONS, MODERATION, REPLY_RATES
 
     for table in (REPLY_RATES, CONVERSATION_SESSIONS, MODERATION):
@@ -118,15 +109,17 @@ async def test_every_result_topic_lands_in_its_table(sink: Sink) -> None:
         (topics.MODERATION, {"user": "u_1", "rule": "flood", "first_ts": T0,
                              "last_ts": T0 + 9000, "count": 10, "conv": "c_2"}),
     ])  # fmt: skip
-    _, rows = await sink.ch.query(
+    rows = await select(
+        queries,
         "SELECT agent, waits, replied_5m, reply_rate, avg_reply_s, p90_reply_s "
-        "FROM reply_rates FINAL ORDER BY agent"
+        "FROM reply_rates FINAL ORDER BY agent",
     )
     assert rows == [("*", 4, 3, 0.75, 12.5, 30.0), ("a1", 1, 0, 0.0, None, None)]
-    _, rows = await sink.ch.query(
+    rows = await select(
+        queries,
         "SELECT session, messages, ended_by, toUnixTimestamp64Milli(end) "
-        "FROM conversation_sessions FINAL"
+        "FROM conversation_sessions FINAL",
     )
     assert rows == [("s_1", 5, "agent", T0 + 5000)]
-    _, rows = await sink.ch.query("SELECT user, rule, count, conv FROM moderation FINAL")
+    rows = await select(queries, "SELECT user, rule, count, conv FROM moderation FINAL")
     assert rows == [("u_1", "flood", 10, "c_2")]

@@ -1,0 +1,39 @@
+"""Who may query: admins of the IM server, by their bearer token.
+
+Tokens and roles live in the server's Redis (im/accounts.py); this process
+reads both on every request, so a logout, an expired token or a role change
+acts at once, as on the server itself.
+"""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from im import errors as E
+from im.accounts import TokenCheck
+
+
+class Admins:
+    def __init__(self, redis_url: str) -> None:
+        self.redis = aioredis.Redis.from_url(
+            redis_url, socket_timeout=5.0, socket_connect_timeout=5.0
+        )
+        self._check = TokenCheck(self.redis)
+
+    async def require(self, authorization: str) -> None:
+        """Raise 401 without a live token, 403 for a non-admin, 503 when Redis is down."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise E.ApiError(E.UNAUTHORIZED, "give an admin token: Authorization: Bearer", 401)
+        try:
+            ident = await self._check(token.strip())
+        except (RedisError, OSError):
+            raise E.Unavailable() from None
+        if ident is None:
+            raise E.ApiError(E.UNAUTHORIZED, "invalid or expired token", 401)
+        if ident.role != "admin":
+            raise E.ApiError(E.FORBIDDEN, "admins only", 403)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
