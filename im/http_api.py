@@ -137,7 +137,9 @@ class HttpApi:
 
     async def messages(self, request: Request) -> Response:
         ident = await self.identity(request)
-        conv = path_id(request, "conv", ids.CONV, "conversation")
+        conv = request.path_params["conv"]
+        if ids.CONV.fullmatch(conv) is None:  # cannot exist: the answer of an unknown one
+            raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
         after = _query_int(request, "after", 0, 0, 2**62)
         limit = _query_int(request, "limit", 50, 1, 200)
         upto = await self.node.messages.readable_upto(conv, ident.user_id, ident.role)

@@ -54,7 +54,8 @@ async def test_malformed_ids_in_paths_are_unknown_not_errors(base: str) -> None:
     for bad in (f"open:{customer.user_id}", "c_zz", conv + "0"):
         not_found(await customer.post(f"/api/groups/{bad}/members", {"user_id": helper.user_id}))
         not_found(await customer.post(f"/api/groups/{bad}/slow_mode", {"interval_s": 1}))
-        not_found(await customer.get(f"/api/conversations/{bad}/messages"))
+        r = await customer.get(f"/api/conversations/{bad}/messages")  # as an unknown one
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
     async with httpx.AsyncClient(base_url=base) as http:
         not_found(await http.delete(f"/api/groups/{gid}/members/rr", headers=customer.headers))
     assert (await customer.post(f"/api/cs/sessions/{sid}/close")).status_code == 200
