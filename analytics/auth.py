@@ -1,6 +1,6 @@
 """Who may query: admins of the IM server, by their bearer token.
 
-Tokens and roles live in the server's Redis (im/accounts.py); this process
+Tokens and roles live in the server's Redis (im/tokens.py); this process
 reads both on every request, so a logout, an expired token or a role change
 acts at once, as on the server itself.
 """
@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from im import errors as E
-from im.accounts import TokenCheck
+from im.tokens import Tokens
 
 
 class Admins:
@@ -19,7 +19,8 @@ class Admins:
         self.redis = aioredis.Redis.from_url(
             redis_url, socket_timeout=5.0, socket_connect_timeout=5.0
         )
-        self._check = TokenCheck(self.redis)
+        # Checking only: the lifetime of tokens it would issue does not matter here.
+        self._check = Tokens(self.redis, ttl_s=0).check
 
     async def require(self, authorization: str) -> None:
         """Raise 401 without a live token, 403 for a non-admin, 503 when Redis is down."""

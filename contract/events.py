@@ -137,6 +137,18 @@ CS_CLOSED = EventType(
     "the session ended",
     "s:<session>:<type>:<n>",
 )
+CS_REQUEUED = EventType(
+    "cs.requeued",
+    (topics.SESSION,),
+    "session",
+    (
+        *_SESSION,
+        _s("from_agent", "the agent it was taken from"),
+        _s("reason", "role_changed or disabled: why that agent lost it"),
+    ),
+    "an active session went back to the queue: its agent was demoted or disabled",
+    "s:<session>:<type>:<n>",
+)
 TICK = EventType(
     "tick",
     topics.TICKED,
@@ -170,6 +182,7 @@ SERVER_EVENTS = (
     CS_ACCEPTED,
     CS_TRANSFERRED,
     CS_CLOSED,
+    CS_REQUEUED,
     TICK,
 )
 # Written by the collector, not the chat server (planned until it exists).

@@ -17,6 +17,7 @@ from im import errors as E
 from im.gateway import Gateway
 from im.gcpolicy import GcPauses
 from im.health import Health
+from im.http_admin import AdminApi
 from im.http_api import HttpApi, json_response
 from im.node import Node
 from im.outbox import outbox_stats
@@ -80,6 +81,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             *health.routes(),
             Route("/metrics", metrics),
             *api.routes(),
+            *AdminApi(api).routes(),
             WebSocketRoute("/ws", gateway.endpoint),
         ],
         exception_handlers={

@@ -18,7 +18,17 @@ import redis.asyncio as aioredis
 
 from im import keys
 from im.background import Background
-from im.bus_messages import BusMessage, Push, PushMsg, Replace, Revoke, UnknownOp, decode, encode
+from im.bus_messages import (
+    BusMessage,
+    Push,
+    PushMsg,
+    Replace,
+    Revoke,
+    SignOut,
+    UnknownOp,
+    decode,
+    encode,
+)
 from im.hub import Hub
 from im.messages import Stored
 from im.presence import Presence
@@ -37,6 +47,8 @@ def apply(hub: Hub, msg: BusMessage, now: float) -> None:
             hub.replace(msg.user, msg.device)
         case Revoke():
             hub.revoke(msg.user, msg.token_digest)
+        case SignOut():
+            hub.sign_out(msg.user)
         case _:
             assert_never(msg)
 
@@ -82,6 +94,11 @@ class Bus(Background):
         """Close the sockets signed in with a logged-out token, on every node."""
         self.hub.revoke(user, token_digest)
         await self._to_nodes_of(user, Revoke(user, token_digest))
+
+    async def sign_out_user(self, user: str) -> None:
+        """Close every socket of a disabled user, on every node."""
+        self.hub.sign_out(user)
+        await self._to_nodes_of(user, SignOut(user))
 
     async def _to_nodes_of(self, user: str, msg: BusMessage) -> None:
         """`msg` to the other nodes where `user` is online."""

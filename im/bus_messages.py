@@ -6,6 +6,7 @@ Every message names what it is in `op`:
     push     any other frame for every device of `to`   {to, f: frame}
     replace  a device signed in again on another node   {user, device}
     revoke   a token was logged out                     {user, digest}
+    signout  the account was disabled: every device     {user}
 
 `decode` refuses (BadMessage) what it cannot read: an unknown `op`
 (UnknownOp), a missing or mistyped field, a payload that is not JSON.
@@ -55,7 +56,14 @@ class Revoke:
     token_digest: str
 
 
-BusMessage = PushMsg | Push | Replace | Revoke
+@dataclass(slots=True)
+class SignOut:
+    """The user's account was disabled: close all of its sockets here (4401)."""
+
+    user: str
+
+
+BusMessage = PushMsg | Push | Replace | Revoke | SignOut
 
 
 class BadMessage(ValueError):
@@ -79,6 +87,8 @@ def encode(msg: BusMessage) -> bytes:
             data = {"op": "replace", "user": msg.user, "device": msg.device}
         case Revoke():
             data = {"op": "revoke", "user": msg.user, "digest": msg.token_digest}
+        case SignOut():
+            data = {"op": "signout", "user": msg.user}
         case _:
             assert_never(msg)
     return orjson.dumps(data)
@@ -102,6 +112,8 @@ def decode(payload: str | bytes) -> BusMessage:
             return Replace(_str(data["user"]), _str(data["device"]))
         if op == "revoke":
             return Revoke(_str(data["user"]), _str(data["digest"]))
+        if op == "signout":
+            return SignOut(_str(data["user"]))
     except KeyError as e:
         raise BadMessage(f"{op}: no {e}") from None
     raise UnknownOp(op)

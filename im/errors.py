@@ -19,6 +19,7 @@ INTERNAL = "internal"
 # HTTP-only codes.
 INVALID = "invalid"
 CONFLICT = "conflict"
+LAST_ADMIN = "last_admin"  # 409: the change would leave no enabled admin
 
 # WebSocket close codes (every code the server closes with is one of these).
 CLOSE_NORMAL = 1000

@@ -182,17 +182,18 @@ class _Connection:
 
     async def _sync(self, req: Sync) -> None:
         assert self.proto.user is not None
-        await self.signin.check_token()
-        upto = await self.node.messages.readable_upto(req.conv, self.proto.user)
+        ident = await self.signin.check_token()
+        upto = await self.node.messages.readable_upto(req.conv, self.proto.user, ident.role)
         frames, more = await self.node.messages.history(req.conv, req.after, req.limit, upto)
         head = b'{"type":"history","conv":' + orjson.dumps(req.conv) + b',"messages":['
         body = b",".join(frames)
         self.proto.send_raw(head + body + b'],"more":' + (b"true" if more else b"false") + b"}")
 
     async def _presence(self, req: Presence) -> None:
-        if self.signin.role != "agent":
+        # The role is read in the step, not from sign-in: a demoted agent is refused.
+        if not await self.node.cs.set_agent_state(self.proto.user or "", req.status):
             raise E.ApiError(E.FORBIDDEN, "only agents have a presence status")
-        await self.node.cs.set_agent_state(self.proto.user or "", req.status)
+        self.signin.role = "agent"  # promoted since sign-in: offline when it leaves
         self.proto.send({"type": "presence", "status": req.status})
 
     async def _read(self, req: Read) -> None:

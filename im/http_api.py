@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -10,8 +11,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from im import errors as E
-from im.accounts import Identity, token_digest
+from im import ids
 from im.node import Node
+from im.quota import registration
+from im.tokens import Identity, token_digest
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -48,6 +51,16 @@ def bearer(request: Request) -> str:
     return token.strip()
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (proxies: see the README)."""
+    return request.client.host if request.client else "unknown"
+
+
+def path_id(request: Request, name: str, form: re.Pattern[str], what: str) -> str:
+    """A path parameter that must have the form of a server id; 404 otherwise."""
+    return ids.checked(request.path_params[name], form, what)
+
+
 class HttpApi:
     def __init__(self, node: Node) -> None:
         self.node = node
@@ -60,30 +73,36 @@ class HttpApi:
 
     async def register(self, request: Request) -> Response:
         data = await read_json(request)
-        uid = await self.node.accounts.register(
-            field(data, "username", str),
-            field(data, "password", str),
-            field(data, "display_name", str, required=False),
-        )
+        username, password = field(data, "username", str), field(data, "password", str)
+        display_name = field(data, "display_name", str, required=False)
+        accounts, s = self.node.accounts, self.node.settings
+        # Every check that costs nothing first, then the quotas, then the hash.
+        await accounts.validate_new(username, password, display_name)
+        quotas = registration(client_address(request), s.register_max_per_address,
+                              s.register_max_per_minute)  # fmt: skip
+        await self.node.quotas.take_or_refuse(*quotas, message="too many registrations, wait")
+        uid = await accounts.register(username, password, display_name)
         return json_response({"user_id": uid}, 201)
 
     async def login(self, request: Request) -> Response:
         data = await read_json(request)
         username, password = field(data, "username", str), field(data, "password", str)
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         limiter = self.node.login_limiter
         retry_after = await limiter.check(username, address)
         if retry_after is not None:
             raise E.ApiError(E.RATE_LIMITED, "too many attempts", 429, retry_after=retry_after)
         try:
-            token, ident, expires_at = await self.node.accounts.login(username, password)
+            done = await self.node.accounts.login(username, password)
         except E.ApiError:
             await limiter.failed(username, address)
             raise
         await limiter.succeeded(username, address)
-        return json_response(
-            {"token": token, "user_id": ident.user_id, "role": ident.role, "expires_at": expires_at}
-        )
+        ident = done.identity
+        for digest in done.revoked:  # the oldest tokens, over the per-user cap
+            await self.node.bus.revoke_token(ident.user_id, digest)
+        return json_response({"token": done.token, "user_id": ident.user_id,
+                              "role": ident.role, "expires_at": done.expires_at})  # fmt: skip
 
     async def logout(self, request: Request) -> Response:
         ident = await self.identity(request)
@@ -119,9 +138,11 @@ class HttpApi:
     async def messages(self, request: Request) -> Response:
         ident = await self.identity(request)
         conv = request.path_params["conv"]
+        if ids.CONV.fullmatch(conv) is None:  # cannot exist: the answer of an unknown one
+            raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
         after = _query_int(request, "after", 0, 0, 2**62)
         limit = _query_int(request, "limit", 50, 1, 200)
-        upto = await self.node.messages.readable_upto(conv, ident.user_id)
+        upto = await self.node.messages.readable_upto(conv, ident.user_id, ident.role)
         frames, more = await self.node.messages.history(conv, after, limit, upto)
         body = (
             b'{"messages":[' + b",".join(frames) + b'],"more":' + (b"true}" if more else b"false}")
@@ -139,7 +160,7 @@ class HttpApi:
     async def accept_friend(self, request: Request) -> Response:
         ident = await self.identity(request)
         conv = await self.node.relations.befriend(
-            ident.user_id, request.path_params["user_id"], "accept"
+            ident.user_id, path_id(request, "user_id", ids.USER, "user"), "accept"
         )
         return json_response({"conv": conv})
 
@@ -150,14 +171,16 @@ class HttpApi:
     async def add_member(self, request: Request) -> Response:
         ident = await self.identity(request)
         user = field(await read_json(request), "user_id", str)
-        await self.node.relations.add_member(request.path_params["group_id"], ident.user_id, user)
+        group = path_id(request, "group_id", ids.GROUP, "group")
+        await self.node.relations.add_member(group, ident.user_id, user)
         return Response(status_code=204)
 
     async def remove_member(self, request: Request) -> Response:
         ident = await self.identity(request)
         await self.node.relations.remove_member(
-            request.path_params["group_id"], ident.user_id, request.path_params["user_id"]
-        )
+            path_id(request, "group_id", ids.GROUP, "group"), ident.user_id,
+            path_id(request, "user_id", ids.USER, "user"),
+        )  # fmt: skip
         return Response(status_code=204)
 
     async def slow_mode(self, request: Request) -> Response:
@@ -166,26 +189,8 @@ class HttpApi:
         if not 0 <= interval <= 86400:
             raise E.ApiError(E.INVALID, "'interval_s' must be 0-86400", 400)
         await self.node.relations.set_slow_mode(
-            request.path_params["group_id"], ident.user_id, interval
+            path_id(request, "group_id", ids.GROUP, "group"), ident.user_id, interval
         )
-        return Response(status_code=204)
-
-    async def admin_create_user(self, request: Request) -> Response:
-        await self._admin(request)
-        data = await read_json(request)
-        role = field(data, "role", str)
-        if role not in ("agent", "bot", "admin"):
-            raise E.ApiError(E.INVALID, "role must be agent, bot or admin", 400)
-        uid = await self.node.accounts.register(
-            field(data, "username", str), field(data, "password", str),
-            field(data, "display_name", str, required=False), role=role,
-        )  # fmt: skip
-        return json_response({"user_id": uid}, 201)
-
-    async def admin_set_role(self, request: Request) -> Response:
-        await self._admin(request)
-        role = field(await read_json(request), "role", str)
-        await self.node.accounts.set_role(request.path_params["user_id"], role)
         return Response(status_code=204)
 
     # -- customer service ------------------------------------------------------
@@ -209,22 +214,21 @@ class HttpApi:
 
     async def cs_accept(self, request: Request) -> Response:
         ident = await self._agent(request)
-        return json_response(await self.node.cs.accept(request.path_params["session"],
-                                                      ident.user_id))  # fmt: skip
+        sid = path_id(request, "session", ids.SESSION, "session")
+        return json_response(await self.node.cs.accept(sid, ident.user_id))
 
     async def cs_transfer(self, request: Request) -> Response:
         ident = await self.identity(request)
         if ident.role not in ("agent", "admin"):
             raise E.ApiError(E.FORBIDDEN, "agents only", 403)
+        sid = path_id(request, "session", ids.SESSION, "session")
         to = field(await read_json(request), "to", str)
-        out = await self.node.cs.transfer(
-            request.path_params["session"], ident.user_id, ident.role == "admin", to
-        )
+        out = await self.node.cs.transfer(sid, ident.user_id, ident.role == "admin", to)
         return json_response(out)
 
     async def cs_close(self, request: Request) -> Response:
         ident = await self.identity(request)
-        sid = request.path_params["session"]
+        sid = path_id(request, "session", ids.SESSION, "session")
         session = await self.node.cs.session(sid)
         reason = "customer" if session["customer"] == ident.user_id else "agent"
         out = await self.node.cs.close(sid, ident.user_id, reason)
@@ -233,10 +237,6 @@ class HttpApi:
     async def cs_queue(self, request: Request) -> Response:
         await self._agent(request)
         return json_response(await self.node.cs.queue())
-
-    async def _admin(self, request: Request) -> None:
-        if (await self.identity(request)).role != "admin":
-            raise E.ApiError(E.FORBIDDEN, "admins only", 403)
 
     def routes(self) -> list[Route]:
         return [
@@ -260,8 +260,6 @@ class HttpApi:
             Route("/api/cs/sessions/{session}/transfer", self.cs_transfer, methods=["POST"]),
             Route("/api/cs/sessions/{session}/close", self.cs_close, methods=["POST"]),
             Route("/api/cs/queue", self.cs_queue, methods=["GET"]),
-            Route("/api/admin/users", self.admin_create_user, methods=["POST"]),
-            Route("/api/admin/users/{user_id}/role", self.admin_set_role, methods=["POST"]),
         ]
 
 

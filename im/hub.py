@@ -188,6 +188,11 @@ class Hub:
             if link.token_digest == token_digest:
                 link.close(E.CLOSE_UNAUTHORIZED, "signed out")
 
+    def sign_out(self, user: str) -> None:
+        """The account was disabled: close every socket of the user (4401)."""
+        for link in self.links(user):
+            link.close(E.CLOSE_UNAUTHORIZED, "account disabled")
+
     def links(self, user: str) -> list[Link]:
         return list(self._users.get(user, {}).values())
 

@@ -1,9 +1,10 @@
 """Redis key layout, in one place: every key (and pub/sub channel) the server names.
 
-u:{uid}           hash  username, display_name, role, pw (argon2 hash)
+u:{uid}           hash  username, display_name, role, pw (argon2 hash), disabled ("1")
 uname:{username}  str   uid
 tok:{sha256}      hash  uid, role, exp (token hashes only: a Redis dump leaks no token)
-utok:{uid}        set   token hashes of the user (revoke all at once)
+utok:{uid}        zset  token hash -> expiry ms (revoke all at once); expires with the last
+admins            set   enabled admins (the last one cannot be demoted or disabled)
 c:{conv}          hash  kind, title, owner, max_seq, last_ts, slow_ms; cs: session, agent, closed
 cm:{conv}         set   member uids
 uc:{uid}          set   convs of the user
@@ -21,6 +22,11 @@ rl:{uid}          hash  token bucket of the user's sending (tokens, at)
 slow:{conv}:{uid} str   slow mode: present while the member must wait
 ll:u:{username}   int   failed logins of the username in the window (im/loginlimit.py)
 ll:a:{address}    int   failed logins from the client address in the window
+ll:k:{username}:{address}  int  failed logins of the username from one of its known addresses
+ll:ok:{username}  zset  addresses that signed in as the username -> last success ms
+rg:a:{address}    int   registrations from the client address in the window (im/quota.py)
+rg:total          int   registrations of the whole cluster in the window
+cso:{uid}         int   support sessions the customer opened in the window
 frq:{uid}         set   users who asked to be friends with uid
 fl:{uid}          hash  friend uid -> direct conv
 grp:{gid}         hash  conv, owner, name
@@ -66,6 +72,10 @@ PREFIXES: Final[Mapping[str, str]] = {
     "slow": "slow:",
     "failed_logins_user": "ll:u:",
     "failed_logins_address": "ll:a:",
+    "failed_logins_known": "ll:k:",
+    "login_addresses": "ll:ok:",
+    "registrations_address": "rg:a:",
+    "cs_opens": "cso:",
     "friend_requests": "frq:",
     "friends": "fl:",
     "group": "grp:",
@@ -83,6 +93,8 @@ FIXED: Final[Mapping[str, str]] = {
     "cs_round_robin": "cs:rr",
     "agent_states": "ag:state",
     "agents_online": "ag:online",
+    "admins": "admins",
+    "registrations_total": "rg:total",
 }
 
 OUTBOX: Final = FIXED["outbox"]
@@ -91,6 +103,8 @@ CS_QUEUE: Final = FIXED["cs_queue"]
 CS_ROUND_ROBIN: Final = FIXED["cs_round_robin"]
 AGENT_STATES: Final = FIXED["agent_states"]
 AGENTS_ONLINE: Final = FIXED["agents_online"]
+ADMINS: Final = FIXED["admins"]
+REGISTRATIONS_TOTAL: Final = FIXED["registrations_total"]
 UNREAD_TOTAL_FIELD: Final = "total"  # a field of unr:{uid}, not a key
 
 
@@ -154,6 +168,22 @@ def failed_logins_address(address: str) -> str:
     return f"{PREFIXES['failed_logins_address']}{address}"
 
 
+def failed_logins_known(name: str, address: str) -> str:
+    return f"{PREFIXES['failed_logins_known']}{name}:{address}"
+
+
+def login_addresses(name: str) -> str:
+    return f"{PREFIXES['login_addresses']}{name}"
+
+
+def registrations_address(address: str) -> str:
+    return f"{PREFIXES['registrations_address']}{address}"
+
+
+def cs_opens(uid: str) -> str:
+    return f"{PREFIXES['cs_opens']}{uid}"
+
+
 def friend_requests(uid: str) -> str:
     return f"{PREFIXES['friend_requests']}{uid}"
 
@@ -172,6 +202,10 @@ def former_members(cid: str) -> str:
 
 def session(sid: str) -> str:
     return f"{PREFIXES['session']}{sid}"
+
+
+def open_session(uid: str) -> str:
+    return f"{PREFIXES['open_session']}{uid}"
 
 
 def agent_load(uid: str) -> str:

@@ -1,24 +1,34 @@
 """Failed-login limits per username and per client address, on Redis.
 
-Fixed window, started by the first failure: `ll:u:{username}` and
-`ll:a:{address}` count failures and expire `window_s` after the failure that
-created them (later failures do not extend it), so no key outlives its window
-and nothing accumulates. Once a counter reaches its maximum, `check` refuses
-until the key expires and answers with the key's remaining TTL as the
-retry-after. The cost of the fixed window: across a window boundary up to
-2 x max failures can happen in a short time; a sliding log would avoid that
-at the price of one sorted-set entry per failure. For a login limit, whose
-job is to make password guessing slow (max per window_s), this is enough.
+Slow the attacker, not the owner. Addresses that signed in successfully as a
+user are remembered for that user (`ll:ok:{username}`: a sorted set address
+-> last success ms, the newest KNOWN_MAX, for KNOWN_DAYS since the last
+success). Failures count:
 
-Only failures count: `succeeded` clears the user's counter (not the
-address's: one address guessing many accounts stays limited even if it also
-owns one of them). Each call is one round trip (one pipeline; the writes run
-as a MULTI/EXEC transaction). Redis errors propagate to the caller, which
-answers `unavailable`.
+- per address (`ll:a:{address}`, `max_per_address`), whatever the username:
+  one address guessing many accounts is slowed. The default is large (200
+  per 5 minutes) because a NAT'd office or a mobile carrier shares one
+  address among many people who mistype;
+- per username from addresses the user never signed in from
+  (`ll:u:{username}`, `max_per_user`): the guesser. Once it is used up,
+  new addresses are refused for that username until the window ends, but
+  the owner's known addresses are not;
+- per username and known address (`ll:k:{username}:{address}`, also
+  `max_per_user`): the owner's own typos, or someone sharing the owner's
+  address, lock out only that address.
+
+Fixed windows, started by the first failure: a key expires `window_s` after
+the failure that created it (later failures do not extend it), so no key
+outlives its window. At the limit, `check` refuses with the key's remaining
+TTL as the retry-after. Across a window boundary up to 2 x max failures can
+happen in a short time; for a limit whose job is to make guessing slow, that
+is enough. A success forgets that address's failures for the username (not
+the address's own count, nor the guesser's count).
 
 Concurrency: `check` then `failed` is not one atomic step, so attempts that
 run in parallel all pass `check` before their failures land; the overshoot
 is bounded by how many logins one process verifies at once (its thread pool).
+Redis errors propagate to the caller, which answers `unavailable`.
 
 Usernames and addresses come from the client: a value longer than 64
 characters is replaced by "sha256:" + its hex digest in the key, so an
@@ -29,26 +39,38 @@ and so never equals a literal value).
 from __future__ import annotations
 
 import hashlib
+import time
 
 import redis.asyncio as aioredis
 
 from im import keys
 
 _MAX_LITERAL = 64
+KNOWN_MAX = 20  # addresses remembered per user
+KNOWN_DAYS = 30  # since the address's last successful sign-in
 
 
-def _part(value: str) -> str:
+def key_part(value: str) -> str:
+    """`value` as part of a key: itself, or its digest when longer than 64 characters."""
     if len(value) <= _MAX_LITERAL:
         return value
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def user_key(username: str) -> str:
-    return keys.failed_logins_user(_part(username))
+    return keys.failed_logins_user(key_part(username))
+
+
+def known_address_key(username: str, address: str) -> str:
+    return keys.failed_logins_known(key_part(username), key_part(address))
 
 
 def address_key(address: str) -> str:
-    return keys.failed_logins_address(_part(address))
+    return keys.failed_logins_address(key_part(address))
+
+
+def known_key(username: str) -> str:
+    return keys.login_addresses(key_part(username))
 
 
 class LoginLimiter:
@@ -56,7 +78,7 @@ class LoginLimiter:
         self,
         redis: aioredis.Redis,
         max_per_user: int = 10,
-        max_per_address: int = 50,
+        max_per_address: int = 200,
         window_s: int = 300,
     ) -> None:
         if max_per_user < 1 or max_per_address < 1 or window_s < 1:
@@ -66,9 +88,15 @@ class LoginLimiter:
         self.max_per_address = max_per_address
         self.window_s = window_s
 
+    async def _user_bucket(self, username: str, address: str) -> str:
+        """The username's failure key that applies to `address`."""
+        since = await self.redis.zscore(known_key(username), key_part(address))
+        known = since is not None and since > (time.time() - KNOWN_DAYS * 86400) * 1000
+        return known_address_key(username, address) if known else user_key(username)
+
     async def check(self, username: str, address: str) -> int | None:
         """None if a login attempt may go ahead, else the retry-after in ms."""
-        ukey, akey = user_key(username), address_key(address)
+        ukey, akey = await self._user_bucket(username, address), address_key(address)
         async with self.redis.pipeline(transaction=False) as p:
             p.get(ukey)
             p.pttl(ukey)
@@ -91,14 +119,22 @@ class LoginLimiter:
         return window_ms if ttl < 0 else max(1, min(int(ttl), window_ms))
 
     async def failed(self, username: str, address: str) -> None:
-        """Record one failed attempt for both the username and the address."""
+        """Record one failed attempt for the username (from this address) and the address."""
+        ukey = await self._user_bucket(username, address)
         async with self.redis.pipeline(transaction=True) as p:
-            for key in (user_key(username), address_key(address)):
+            for key in (ukey, address_key(address)):
                 # SET NX EX starts the window; INCR keeps the TTL it set.
                 p.set(key, 0, ex=self.window_s, nx=True)
                 p.incr(key)
             await p.execute()
 
     async def succeeded(self, username: str, address: str) -> None:
-        """A successful login: forget the user's failures (the address's stay)."""
-        await self.redis.delete(user_key(username))
+        """A successful login: the address is known for the username from now on."""
+        kkey, member, now_ms = known_key(username), key_part(address), int(time.time() * 1000)
+        async with self.redis.pipeline(transaction=True) as p:
+            p.delete(known_address_key(username, address))
+            p.zadd(kkey, {member: now_ms})
+            p.zremrangebyscore(kkey, 0, now_ms - KNOWN_DAYS * 86400_000)
+            p.zremrangebyrank(kkey, 0, -KNOWN_MAX - 1)  # keep the newest KNOWN_MAX
+            p.expire(kkey, KNOWN_DAYS * 86400)
+            await p.execute()

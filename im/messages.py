@@ -122,16 +122,17 @@ class Messages:
             raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
         return ReadState(conv, int(res[0]), int(res[1]), int(res[2]))
 
-    async def readable_upto(self, conv: str, uid: str) -> int | None:
+    async def readable_upto(self, conv: str, uid: str, role: str) -> int | None:
         """How far `uid` may read `conv`: None for all (a member), else the last
-        seq a former member saw (a transferred agent); forbidden otherwise."""
+        seq a former member saw (an agent a session was transferred away from),
+        while their role is still `agent`; forbidden otherwise."""
         async with self.redis.pipeline(transaction=False) as p:
             p.sismember(keys.members(conv), uid)
             p.hget(keys.former_members(conv), uid)
             member, former = await p.execute()
         if member:
             return None
-        if former is not None:
+        if former is not None and role == "agent":  # the agent role gave that access
             return int(former)
         raise E.ApiError(E.FORBIDDEN, "not a member of this conversation", 403)
 

@@ -19,13 +19,16 @@ from im.conn_events import ConnectionEvents
 from im.content import DEFAULT_ABUSIVE, DEFAULT_SENSITIVE, ContentFilter
 from im.control import ControlConsumer
 from im.cs import CustomerService
+from im.cs_release import AgentRelease
 from im.hub import Hub
 from im.loginlimit import LoginLimiter
 from im.messages import Limits, Messages
 from im.outbox import OutboxRelay
 from im.presence import Presence
+from im.quota import Quotas
 from im.relations import Relations
 from im.settings import ServerSettings
+from im.staff import Staff
 from im.upkeep import GapHealer, Retransmitter
 
 log = logging.getLogger("im.node")
@@ -72,7 +75,10 @@ class Node:
         self.cs = CustomerService(
             self.redis, self.messages, settings.node_id, self.bus.push_to_user,
             self.bus.publish_msg, settings.cs_assign, settings.cs_capacity,
+            settings.cs_opens_per_hour,
         )  # fmt: skip
+        self.staff = Staff(self.redis, AgentRelease(self.redis, self.cs), self.bus)
+        self.quotas = Quotas(self.redis)
         self.control = ControlConsumer(settings.kafka_bootstrap, self.redis, self.cs)
         self.relay = OutboxRelay(
             self.redis,
@@ -118,6 +124,7 @@ class Node:
         await self.redis.aclose()
 
     async def _ensure_builtin_once(self) -> None:
+        await self.staff.ensure_admin_index()  # before the first admin joins it
         await self.accounts.ensure_builtin(
             self.settings.admin_username, self.settings.admin_password
         )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 
 import redis.asyncio as aioredis
 
 from im import errors as E
-from im import keys, lua
+from im import ids, keys, lua
 from im.replies import decoded
 
 MAX_GROUP_MEMBERS = 500
@@ -27,7 +26,7 @@ class Relations:
         self._join = lua.register(redis, "member_join")
 
     async def _user_exists(self, uid: str) -> bool:
-        return uid != "system" and bool(await self.redis.exists(keys.user(uid)))
+        return ids.is_user(uid) and bool(await self.redis.exists(keys.user(uid)))
 
     async def befriend(self, me: str, other: str, mode: str) -> str | None:
         """Ask (mode 'ask') or accept; the direct conv once both agreed, else None."""
@@ -54,7 +53,7 @@ class Relations:
         ]
 
     async def create_conv(self, kind: str, title: str, owner: str, members: set[str]) -> str:
-        conv = "c_" + secrets.token_hex(8)
+        conv = ids.new("c")
         async with self.redis.pipeline(transaction=True) as p:
             p.hset(keys.conv(conv), mapping={"kind": kind, "title": title, "owner": owner})
             p.hset(keys.conv(conv), "max_seq", 0)
@@ -80,6 +79,7 @@ class Relations:
         return group_id, conv
 
     async def _owned_group(self, group_id: str, caller: str) -> str:
+        ids.checked(group_id, ids.GROUP, "group")
         conv, owner = await self.redis.hmget(keys.group(group_id), "conv", "owner")
         if conv is None:
             raise E.ApiError(E.NOT_FOUND, "no such group", 404)

@@ -40,8 +40,22 @@ class ServerSettings:
         "IM_ADMIN_PASSWORD", None, "first admin's password", secret=True
     )
     content_mode: str = setting("IM_CONTENT_MODE", "mask", "sensitive words: mask or block")
-    login_max_per_user: int = setting("IM_LOGIN_MAX_PER_USER", 10, "failed logins per window")
-    login_max_per_address: int = setting("IM_LOGIN_MAX_PER_ADDRESS", 50, "same, per address")
+    login_max_per_user: int = setting(
+        "IM_LOGIN_MAX_PER_USER", 10, "failed logins per username per 5 min (unknown addresses)"
+    )
+    login_max_per_address: int = setting(
+        "IM_LOGIN_MAX_PER_ADDRESS", 200, "failed logins per client address per 5 min"
+    )
+    # A team behind one NAT registering together passes; a script does not.
+    register_max_per_address: int = setting(
+        "IM_REGISTER_MAX_PER_ADDRESS", 30, "registrations per client address per 10 min"
+    )
+    register_max_per_minute: int = setting(
+        "IM_REGISTER_MAX_PER_MINUTE", 60, "registrations per minute, whole cluster"
+    )
+    cs_opens_per_hour: int = setting(
+        "IM_CS_OPENS_PER_HOUR", 10, "support sessions a customer may open per hour"
+    )
     sensitive_words: str | None = setting("IM_SENSITIVE_WORDS", None, "word list file")
     abusive_words: str | None = setting("IM_ABUSIVE_WORDS", None, "word list file")
     cs_assign: str = setting("IM_CS_ASSIGN", "manual", "manual, round_robin or least_busy")
@@ -56,5 +70,10 @@ class ServerSettings:
             raise ConfigError(f"IM_CS_ASSIGN={self.cs_assign!r}: manual, round_robin, least_busy")
         if self.argon2_time_cost < 1 or self.argon2_memory_kib < 1024:
             raise ConfigError("IM_ARGON2_TIME_COST >= 1 and IM_ARGON2_MEMORY_KIB >= 1024")
+        limits = (self.login_max_per_user, self.login_max_per_address,
+                  self.register_max_per_address, self.register_max_per_minute,
+                  self.cs_opens_per_hour)  # fmt: skip
+        if min(limits) < 1:
+            raise ConfigError("login, registration and support-session limits must be >= 1")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("IM_TLS_CERT and IM_TLS_KEY go together")

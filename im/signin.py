@@ -21,11 +21,11 @@ import time
 from collections.abc import Callable
 
 from im import errors as E
-from im.accounts import token_digest
 from im.conn_events import close_reason
 from im.hub import Link
 from im.node import Node
 from im.protocol import Auth, ClientProtocol
+from im.tokens import Identity, token_digest
 from im.wire import FrameWriter, text_frame
 
 
@@ -88,10 +88,13 @@ class Signin:
         self.signed_in_at = self.clock()
         await node.conn_events.opened(ident.user_id, req.device)
 
-    async def check_token(self) -> None:
-        """Refuse (unauthorized) once the token was logged out or expired."""
-        if await self.node.accounts.check(self.token) is None:
+    async def check_token(self) -> Identity:
+        """The identity now (role read live); unauthorized once the token was
+        logged out, revoked or expired."""
+        ident = await self.node.accounts.check(self.token)
+        if ident is None:
             raise E.ApiError(E.UNAUTHORIZED, "token revoked or expired", 401)
+        return ident
 
     async def sign_out(self) -> None:
         """The connection ended: conn.close, the device forgotten, the link closed.
@@ -116,6 +119,6 @@ class Signin:
                 await node.presence.offline(link.user)
                 gone = not await node.presence.nodes_of(link.user)
                 if self.role == "agent" and gone:  # not on any other node either
-                    await node.cs.set_agent_state(link.user, "offline")
+                    await node.cs.set_agent_state(link.user, "offline", check_role=False)
         link.on_close = None  # closed below, if not already
         link.close(self.proto.close_code or E.CLOSE_NORMAL, self.proto.close_reason)

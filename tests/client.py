@@ -218,6 +218,19 @@ class Device:
             await asyncio.gather(self._reader, return_exceptions=True)
 
 
+def loopback_address() -> str:
+    """A random 127.x.y.z address: a client address of its own for limits tests."""
+    return f"127.{secrets.randbelow(250) + 1}.{secrets.randbelow(256)}.{secrets.randbelow(250) + 2}"
+
+
+def http_client(
+    base_url: str, address: str | None = None, verify: ssl.SSLContext | bool = True
+) -> httpx.AsyncClient:
+    """An HTTP client of the node at `base_url`, its calls from `address` if given."""
+    transport = httpx.AsyncHTTPTransport(local_address=address, verify=verify)
+    return httpx.AsyncClient(base_url=base_url, verify=verify, transport=transport)
+
+
 class User:
     """An account on the node at `base_url`, with the token of one login."""
 
@@ -227,24 +240,31 @@ class User:
         username: str,
         password: str,
         verify: ssl.SSLContext | bool = True,
+        address: str | None = None,
     ) -> None:
         self.base_url = base_url
         self.username = username
         self.password = password
         self.verify = verify  # an SSLContext for a node with a test certificate
+        self.address = address  # the client address calls come from (a loopback one)
         self.user_id = ""
         self.token = ""
         self.role = ""
 
     def _http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.base_url, verify=self.verify)
+        return http_client(self.base_url, self.address, self.verify)
 
     @classmethod
     async def create(
-        cls, base_url: str, prefix: str = "u", verify: ssl.SSLContext | bool = True
+        cls,
+        base_url: str,
+        prefix: str = "u",
+        verify: ssl.SSLContext | bool = True,
+        address: str | None = None,
     ) -> User:
-        """A new account, registered and logged in."""
-        user = cls(base_url, f"{prefix}{secrets.token_hex(4)}", "correct horse battery", verify)
+        """A new account, registered and logged in (from `address` if given)."""
+        name = f"{prefix}{secrets.token_hex(4)}"
+        user = cls(base_url, name, "correct horse battery", verify, address)
         async with user._http() as http:
             r = await http.post(
                 "/api/register", json={"username": user.username, "password": user.password}
@@ -254,9 +274,11 @@ class User:
         return user
 
     @classmethod
-    async def login(cls, base_url: str, username: str, password: str) -> User:
-        """An existing account (e.g. the configured admin), logged in."""
-        user = cls(base_url, username, password)
+    async def login(
+        cls, base_url: str, username: str, password: str, address: str | None = None
+    ) -> User:
+        """An existing account (e.g. the configured admin), logged in (from `address`)."""
+        user = cls(base_url, username, password, address=address)
         await user._log_in()
         return user
 

@@ -57,6 +57,10 @@ def test_stack_settings() -> StackSettings:
     extra = (
         ("IM_RATE_BURST", "100000"),
         ("IM_RATE_PER_S", "100000"),
+        # Tests register users and open sessions quickly, all from 127.0.0.1.
+        ("IM_REGISTER_MAX_PER_ADDRESS", "100000"),
+        ("IM_REGISTER_MAX_PER_MINUTE", "100000"),
+        ("IM_CS_OPENS_PER_HOUR", "100000"),
         # Short checkpoints (exactly-once rows appear when one completes),
         # windows and gaps, so pipeline results come within seconds.
         ("IM_STREAM_CHECKPOINT_S", "2"),

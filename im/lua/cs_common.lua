@@ -14,6 +14,7 @@
 --   emit(etype, sid, fields)  append event `etype` of session sid (topic T_SESSION)
 --   join(conv, user)       add a member, with everything so far from others unread
 --   leave(conv, user)      remove a member, who may still read up to now
+--   is_agent(user)         user's role is agent now and the account is enabled
 local node = ARGV[#ARGV]
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -47,4 +48,8 @@ local function leave(conv, user)
   local n = tonumber(redis.call('HGET', K_UNREAD .. user, conv) or '0')
   redis.call('HDEL', K_UNREAD .. user, conv)
   if n > 0 then redis.call('HINCRBY', K_UNREAD .. user, 'total', -n) end
+end
+local function is_agent(user)
+  local u = redis.call('HMGET', K_USER .. user, 'role', 'disabled')
+  return u[1] == 'agent' and u[2] ~= '1'
 end

@@ -1,7 +1,8 @@
 -- Hand an active session to another agent: the old agent leaves the
 -- conversation (keeping read access up to now), the new one joins with
 -- everything from others unread, both loads move; the `cs.transferred`
--- event in the same atomic step. Only the session's agent or an admin may.
+-- event in the same atomic step. Only the session's agent or an admin may,
+-- and only to an enabled agent (its role read here, in the step).
 --
 -- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
 -- ARGV: 1 sid, 2 caller, 3 to (the new agent), 4 caller is admin ('1'/'0'),
@@ -12,6 +13,7 @@
 --   {-3}                   the session is closed
 --   {-4}                   the caller is neither the session's agent nor an admin
 --   {-5}                   the session is not active (still queued)
+--   {-7}                   `to` is not an enabled agent
 local sid, caller, to, admin = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1'
 local s = redis.call('HMGET', K_SESSION .. sid, 'state', 'conv', 'customer', 'agent')
 if not s[1] then return {-1} end
@@ -20,6 +22,7 @@ if s[1] ~= 'active' then return {-5} end
 if s[4] ~= caller and not admin then return {-4} end
 local from = s[4]
 if from == to then return {1, from} end
+if not is_agent(to) then return {-7} end
 redis.call('HSET', K_SESSION .. sid, 'agent', to)
 redis.call('HSET', K_CONV .. s[2], 'agent', to)
 redis.call('DECR', K_AGENT_LOAD .. from)

@@ -26,8 +26,7 @@ async def test_hash_uses_the_configured_parameters_and_old_hashes_still_verify(
     stored = await redis.hget(keys.user(other), "pw")
     assert stored is not None and stored.startswith("$argon2id$v=19$m=65536,t=3,")
     # ... and a hash made with other parameters still verifies: it carries its own.
-    _, ident, _ = await default.login(name, "correct horse battery")
-    assert ident.user_id == uid
+    assert (await default.login(name, "correct horse battery")).identity.user_id == uid
     with pytest.raises(E.ApiError) as wrong:
         await default.login(name, "wrong horse battery")
     assert wrong.value.code == E.UNAUTHORIZED

@@ -12,6 +12,7 @@ from im.bus_messages import (
     PushMsg,
     Replace,
     Revoke,
+    SignOut,
     UnknownOp,
     decode,
     encode,
@@ -22,6 +23,7 @@ EVERY_KIND: list[BusMessage] = [
     Push(["a"], '{"type":"unread","total":3}'),
     Replace("a", "phone"),
     Revoke("a", "0123abcd"),
+    SignOut("a"),
 ]
 
 
@@ -33,7 +35,7 @@ def test_every_kind_round_trips(msg: BusMessage) -> None:
 
 def test_every_message_names_its_op() -> None:
     ops = [orjson.loads(encode(m))["op"] for m in EVERY_KIND]
-    assert ops == ["msg", "push", "replace", "revoke"]
+    assert ops == ["msg", "push", "replace", "revoke", "signout"]
 
 
 def test_a_push_msg_is_one_flat_object_with_the_frame_as_a_string() -> None:

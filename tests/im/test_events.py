@@ -79,6 +79,9 @@ async def test_every_event_type_with_its_fields_and_key(stack: Stack) -> None:
         sid = (await customer.post("/api/cs/sessions")).json()["session"]
         await a1.post(f"/api/cs/sessions/{sid}/accept")
         await a1.post(f"/api/cs/sessions/{sid}/transfer", {"to": a2.user_id})
+        admin = await User.login(base, ADMIN, ADMIN_PW)  # a2 demoted: back to the queue
+        await admin.post(f"/api/admin/users/{a2.user_id}/role", {"role": "user"})
+        await a1.post(f"/api/cs/sessions/{sid}/accept")
         dc = await customer.connect("evt-device")
         conv = (await customer.get("/api/conversations")).json()[0]["conv"]
         await dc.send_text(conv, "hello")
@@ -121,6 +124,7 @@ async def test_every_event_type_with_its_fields_and_key(stack: Stack) -> None:
     seen = counts(ours(records))
     assert set(seen) == SERVER_EVENTS
     assert seen["cs.created"] == seen["cs.closed"] == seen["cs.transferred"] == 1
+    assert seen["cs.requeued"] == 1 and seen["cs.accepted"] == 2
     assert seen["conn.open"] == seen["conn.close"] == 2
 
 

@@ -7,7 +7,15 @@ import secrets
 import pytest
 import redis.asyncio as aioredis
 
-from im.loginlimit import LoginLimiter, address_key, user_key
+from im.loginlimit import (
+    KNOWN_DAYS,
+    KNOWN_MAX,
+    LoginLimiter,
+    address_key,
+    known_address_key,
+    known_key,
+    user_key,
+)
 from tests.waiting import wait_until
 
 WINDOW_S = 300
@@ -46,18 +54,34 @@ async def test_address_limit_applies_across_usernames(redis: aioredis.Redis) -> 
     assert await limiter.check(fresh, other_addr) is None
 
 
-async def test_succeeded_clears_the_user_counter(redis: aioredis.Redis) -> None:
-    limiter = LoginLimiter(redis, max_per_user=2, max_per_address=3, window_s=WINDOW_S)
-    carol, addr = unique("carol"), unique("203.0.113")
-    await limiter.failed(carol, addr)
-    await limiter.failed(carol, addr)
-    assert await limiter.check(carol, addr) is not None
-    await limiter.succeeded(carol, addr)
-    assert await redis.exists(user_key(carol)) == 0
-    assert await redis.get(address_key(addr)) == "2"  # the address keeps its failures
-    assert await limiter.check(carol, addr) is None
-    await limiter.failed(carol, addr)  # third failure from the address: now it is limited
-    assert await limiter.check(unique("dave"), addr) is not None
+async def test_known_addresses_have_their_own_count(redis: aioredis.Redis) -> None:
+    limiter = LoginLimiter(redis, max_per_user=2, max_per_address=100, window_s=WINDOW_S)
+    carol, home, elsewhere = unique("carol"), unique("203.0.113"), unique("198.51.100")
+    await limiter.succeeded(carol, home)  # carol signed in from home once
+    for _ in range(2):
+        await limiter.failed(carol, elsewhere)
+    assert await limiter.check(carol, elsewhere) is not None  # the guesser is locked out
+    assert await limiter.check(carol, unique("192.0.2")) is not None  # and any new address
+    assert await limiter.check(carol, home) is None  # the owner is not
+    assert await redis.get(user_key(carol)) == "2"
+    for _ in range(2):  # the owner's own typos count apart, at home only
+        await limiter.failed(carol, home)
+    assert await limiter.check(carol, home) is not None
+    assert await redis.get(known_address_key(carol, home)) == "2"
+    await limiter.succeeded(carol, home)  # clears home's count, not the guesser's
+    assert await limiter.check(carol, home) is None
+    assert await redis.get(user_key(carol)) == "2"
+    assert await redis.get(address_key(home)) == "2"  # the address keeps its failures
+
+
+async def test_known_addresses_are_bounded_and_expire(redis: aioredis.Redis) -> None:
+    limiter = LoginLimiter(redis, window_s=WINDOW_S)
+    dave = unique("dave")
+    for i in range(KNOWN_MAX + 5):
+        await limiter.succeeded(dave, f"10.7.0.{i}")
+    known = await redis.zrange(known_key(dave), 0, -1)
+    assert len(known) == KNOWN_MAX and "10.7.0.0" not in known  # the oldest went
+    assert KNOWN_DAYS * 86400 - 10 <= await redis.ttl(known_key(dave)) <= KNOWN_DAYS * 86400
 
 
 async def test_keys_expire_with_the_window(redis: aioredis.Redis) -> None:

@@ -76,8 +76,8 @@ async def user(node: Node, role: str = "user") -> tuple[str, str]:
     """(user id, token) of a new account."""
     name = f"si{secrets.token_hex(5)}"
     await node.accounts.register(name, PASSWORD, role=role)
-    token, ident, _ = await node.accounts.login(name, PASSWORD)
-    return ident.user_id, token
+    done = await node.accounts.login(name, PASSWORD)
+    return done.identity.user_id, done.token
 
 
 async def connection_events(node: Node, who: str) -> list[dict[str, Any]]:
