@@ -8,7 +8,7 @@ c:{conv}          hash  kind, title, owner, max_seq, last_ts, slow_ms; cs: sessi
 cm:{conv}         set   member uids
 uc:{uid}          set   convs of the user
 msg:{conv}        hash  seq -> encoded `msg` frame (full history; see README)
-dd:{uid}:{cmid}   str   "conv seq ts" of a stored message, 24 h (retry dedup)
+dd:{uid}:{conv}:{cmid}  str  "conv seq ts" of a stored message, 24 h (retry dedup)
 unr:{uid}         hash  conv -> unread count, and "total"
 rd:{uid}          hash  conv -> read seq
 own:{conv}:{uid}  zset  seqs the user sent in conv (to count others' messages on read)
@@ -45,7 +45,7 @@ from collections.abc import Mapping
 from typing import Final
 
 # Family -> prefix. A key of the family is its prefix + id; a key with two
-# ids joins them with ':' (dd:{uid}:{cmid}, own:{conv}:{uid}, slow:{conv}:{uid}).
+# ids joins them with ':' (dd:{uid}:{conv}:{cmid}, own:{conv}:{uid}, slow:{conv}:{uid}).
 PREFIXES: Final[Mapping[str, str]] = {
     "user": "u:",
     "username": "uname:",

@@ -70,7 +70,7 @@ class Messages:
         enforce_limits: bool = True,
         body: dict[str, Any] | None = None,
     ) -> Stored:
-        """Store a message once; a retried cmid returns the first result."""
+        """Store a message once; a cmid retried in the same conv returns the first result."""
         head = b'{"type":"msg","conv":' + orjson.dumps(conv) + b',"seq":\x00S,"ts":\x00T'
         frame_tpl = _splice(
             {"from": sender, "cmid": cmid, "kind": kind, "body": body or {"text": text}}, head

@@ -1,10 +1,11 @@
 -- Store one chat message atomically (one round trip per message).
 --
 -- In order: the token is still live (logout acts at once), a retried cmid
--- returns its first result, the sender is a member and not muted, the
--- per-user token bucket and the conversation's slow mode allow it; then seq
--- allocation, the message, the dedup record, unread counters of every other
--- member, and the Kafka event into the outbox. Either all of it or none.
+-- (same sender and conversation) returns its first result, the sender is a
+-- member and not muted, the per-user token bucket and the conversation's
+-- slow mode allow it; then seq allocation, the message, the dedup record,
+-- unread counters of every other member, and the Kafka event into the
+-- outbox. Either all of it or none.
 --
 -- KEYS: none. Which keys a message touches (members, their unread counters
 --       and presence) is only known inside the step, so keys are built here
@@ -16,7 +17,7 @@
 -- (an encoder escapes NUL): \0S seq, \0T ts (ms, Redis clock), \0K conv kind,
 -- \0R sender role.
 -- Returns one of
---   {0, "conv seq ts"}      retry of a stored cmid
+--   {0, "conv seq ts"}      retry of a cmid stored in this conv
 --   {-1}                    not a member          {-2} unknown conv
 --   {-3}                    token no longer valid
 --   {-4, until_ms}          muted                 {-5, retry_after_ms} rate limited
@@ -26,7 +27,7 @@ local conv, sender, cmid = ARGV[1], ARGV[2], ARGV[3]
 if ARGV[8] ~= '' and redis.call('EXISTS', K_TOKEN .. ARGV[8]) == 0 then
   return {-3}
 end
-local dd = K_DEDUP .. sender .. ':' .. cmid
+local dd = K_DEDUP .. sender .. ':' .. conv .. ':' .. cmid
 local prev = redis.call('GET', dd)
 if prev then
   return {0, prev}
