@@ -41,6 +41,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             "relay_published": node.relay.published,
             "retransmits": node.hub.stats.resent,
             "pushes_dropped": node.hub.stats.dropped,
+            "auth_failed_unrecorded": node.conn_events.auth_failed_unrecorded,
             **gc_pauses.snapshot(),
         }
         try:

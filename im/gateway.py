@@ -72,7 +72,8 @@ class _Connection:
         self.gw, self.ws, self.proto = gw, ws, proto
         self.node = gw.node
         self.writer = writer
-        self.signin = Signin(self.node, proto, writer, self._link_closed)
+        address = ws.client.host if ws.client else "-"
+        self.signin = Signin(self.node, proto, writer, self._link_closed, address=address)
         self._closing: asyncio.Task[None] | None = None
 
     def going_away(self) -> None:

@@ -21,6 +21,7 @@ rl:{uid}          hash  token bucket of the user's sending (tokens, at)
 slow:{conv}:{uid} str   slow mode: present while the member must wait
 ll:u:{username}   int   failed logins of the username in the window (im/loginlimit.py)
 ll:a:{address}    int   failed logins from the client address in the window
+afe:{address}     int   conn.auth_failed events written for the address this minute
 frq:{uid}         set   users who asked to be friends with uid
 fl:{uid}          hash  friend uid -> direct conv
 grp:{gid}         hash  conv, owner, name
@@ -66,6 +67,7 @@ PREFIXES: Final[Mapping[str, str]] = {
     "slow": "slow:",
     "failed_logins_user": "ll:u:",
     "failed_logins_address": "ll:a:",
+    "auth_failed_events": "afe:",
     "friend_requests": "frq:",
     "friends": "fl:",
     "group": "grp:",
@@ -152,6 +154,10 @@ def failed_logins_user(name: str) -> str:
 
 def failed_logins_address(address: str) -> str:
     return f"{PREFIXES['failed_logins_address']}{address}"
+
+
+def auth_failed_events(address: str) -> str:
+    return f"{PREFIXES['auth_failed_events']}{address}"
 
 
 def friend_requests(uid: str) -> str:

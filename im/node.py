@@ -64,7 +64,9 @@ class Node:
             self.redis, settings.login_max_per_user, settings.login_max_per_address
         )
         self.hub = Hub(settings.ack_timeout_s, settings.ack_retries)
-        self.conn_events = ConnectionEvents(self.redis, settings.node_id)
+        self.conn_events = ConnectionEvents(
+            self.redis, settings.node_id, settings.auth_failed_events_per_min
+        )
         self.presence = Presence(self.redis, settings.node_id, self.hub.users)
         self.bus = Bus(self.redis, settings.node_id, self.hub, self.presence)
         self.retransmitter = Retransmitter(self.hub)

@@ -166,8 +166,13 @@ class ClientProtocol:
             self.error(code, message, ref, **extra)
 
     def auth_failed(self) -> None:
-        self.error(E.UNAUTHORIZED, "invalid or expired token")
-        self.close(E.CLOSE_UNAUTHORIZED, "not signed in")
+        self.auth_refused(E.UNAUTHORIZED, "invalid or expired token",
+                          E.CLOSE_UNAUTHORIZED, "not signed in")  # fmt: skip
+
+    def auth_refused(self, code: str, message: str, close_code: int, reason: str) -> None:
+        """The `auth` is not accepted: its `error`, then the close."""
+        self.error(code, message)
+        self.close(close_code, reason)
 
     # -- output ---------------------------------------------------------------
     def send(self, frame: dict[str, Any]) -> None:

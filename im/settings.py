@@ -48,6 +48,12 @@ class ServerSettings:
     cs_capacity: int = setting("IM_CS_AGENT_CAPACITY", 5, "open sessions per agent (auto)")
     relay_hold_ms: int = setting("IM_RELAY_HOLD_MS", 0, "publish outbox entries this old (tests)")
     relay_batch: int = setting("IM_RELAY_BATCH", 500, "outbox entries per Kafka batch")
+    max_connections_per_user: int = setting(
+        "IM_MAX_CONNECTIONS_PER_USER", 10, "signed-in WebSockets per user on each node"
+    )
+    auth_failed_events_per_min: int = setting(
+        "IM_AUTH_FAILED_EVENTS_PER_MIN", 10, "conn.auth_failed events per client address a minute"
+    )
     sync_read_per_s: float = setting("IM_SYNC_READ_PER_S", 10.0, "sync+read frames/s per socket")
     sync_read_burst: int = setting("IM_SYNC_READ_BURST", 100, "sync+read frames at once")
 
@@ -58,6 +64,10 @@ class ServerSettings:
             raise ConfigError(f"IM_CS_ASSIGN={self.cs_assign!r}: manual, round_robin, least_busy")
         if self.argon2_time_cost < 1 or self.argon2_memory_kib < 1024:
             raise ConfigError("IM_ARGON2_TIME_COST >= 1 and IM_ARGON2_MEMORY_KIB >= 1024")
+        if self.max_connections_per_user < 1:
+            raise ConfigError("IM_MAX_CONNECTIONS_PER_USER must be at least 1")
+        if self.auth_failed_events_per_min < 0:
+            raise ConfigError("IM_AUTH_FAILED_EVENTS_PER_MIN must not be negative")
         if self.sync_read_per_s <= 0 or self.sync_read_burst < 1:
             raise ConfigError("IM_SYNC_READ_PER_S > 0 and IM_SYNC_READ_BURST >= 1")
         if bool(self.tls_cert) != bool(self.tls_key):
