@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
 from im import errors as E
+from im.consent_api import ConsentApi
 from im.gateway import Gateway
 from im.gcpolicy import GcPauses
 from im.health import Health
@@ -81,6 +82,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             *health.routes(),
             Route("/metrics", metrics),
             *api.routes(),
+            *ConsentApi(api).routes(),
             WebSocketRoute("/ws", gateway.endpoint),
         ],
         exception_handlers={

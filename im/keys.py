@@ -25,6 +25,8 @@ afe:{address}     int   conn.auth_failed events written for the address this min
 frq:{uid}         set   users who asked to be friends with uid
 fl:{uid}          hash  friend uid -> direct conv
 grp:{gid}         hash  conv, owner, name
+inv:{uid}         hash  invitation id -> "group inviter ts": the user's pending group invitations
+blk:{uid}         set   users uid blocked
 cf:{conv}         hash  former member -> last seq they may still read (transferred agent)
 cs:{sid}          hash  conv, customer, state, agent, topic, waiting_since, ...
 csq               zset  queued sessions by waiting_since
@@ -71,6 +73,8 @@ PREFIXES: Final[Mapping[str, str]] = {
     "friend_requests": "frq:",
     "friends": "fl:",
     "group": "grp:",
+    "invitations": "inv:",
+    "blocks": "blk:",
     "former_members": "cf:",
     "session": "cs:",
     "open_session": "cs:open:",
@@ -170,6 +174,14 @@ def friends(uid: str) -> str:
 
 def group(gid: str) -> str:
     return f"{PREFIXES['group']}{gid}"
+
+
+def invitations(uid: str) -> str:
+    return f"{PREFIXES['invitations']}{uid}"
+
+
+def blocks(uid: str) -> str:
+    return f"{PREFIXES['blocks']}{uid}"
 
 
 def former_members(cid: str) -> str:

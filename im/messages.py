@@ -187,4 +187,6 @@ def _refusal(status: int, res: list[Any]) -> E.ApiError:
         return E.ApiError(E.RATE_LIMITED, "slow down", 429, retry_after=int(res[1]))
     if status == -6:
         return E.ApiError(E.FORBIDDEN, "this support session is closed", 403)
+    if status == -7:
+        return E.ApiError(E.BLOCKED, "this user does not take your messages", 403)
     return E.ApiError(E.INTERNAL, "internal error", 500)
