@@ -62,6 +62,14 @@ def _expect(r: httpx.Response, *ok: int) -> dict[str, Any]:
     return data
 
 
+async def _accept_invitation(http: httpx.AsyncClient, user: BenchUser, group_id: str) -> None:
+    r = await http.get("/api/invitations", headers=user.headers)
+    if r.status_code != 200:
+        raise SetupError(f"GET /api/invitations -> {r.status_code} {r.text}")
+    [invitation] = [i["invitation"] for i in r.json() if i["group_id"] == group_id]
+    _expect(await _call(http, f"/api/invitations/{invitation}/accept", None, user), 200)
+
+
 async def _bounded(
     n: int, concurrency: int, job: Callable[[int], Awaitable[None]], say: Say, what: str
 ) -> None:
@@ -122,8 +130,13 @@ class ImSetup:
 
     async def _group(self, http: httpx.AsyncClient, chunk: range, title: str) -> str:
         owner = self.users[chunk.start]
-        body = {"name": title, "members": [self.users[i].user_id for i in chunk[1:]]}
-        conv: str = _expect(await _call(http, "/api/groups", body, owner), 201)["conv"]
+        members = {self.users[i].user_id: self.users[i] for i in chunk[1:]}
+        body = {"name": title, "members": list(members)}
+        created = _expect(await _call(http, "/api/groups", body, owner), 201)
+        # Members who are not the owner's friends are invited: each accepts.
+        for uid in created.get("invited", []):
+            await _accept_invitation(http, members[uid], created["group_id"])
+        conv: str = created["conv"]
         return conv
 
     async def _direct(self, http: httpx.AsyncClient, chunk: range) -> str:

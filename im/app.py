@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
 from im import errors as E
+from im.consent_api import ConsentApi
 from im.gateway import Gateway
 from im.gcpolicy import GcPauses
 from im.health import Health
@@ -42,6 +43,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             "relay_published": node.relay.published,
             "retransmits": node.hub.stats.resent,
             "pushes_dropped": node.hub.stats.dropped,
+            "auth_failed_unrecorded": node.conn_events.auth_failed_unrecorded,
             **gc_pauses.snapshot(),
         }
         try:
@@ -82,6 +84,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             Route("/metrics", metrics),
             *api.routes(),
             *AdminApi(api).routes(),
+            *ConsentApi(api).routes(),
             WebSocketRoute("/ws", gateway.endpoint),
         ],
         exception_handlers={

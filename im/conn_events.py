@@ -29,9 +29,19 @@ def close_reason(server_code: int | None) -> str:
 
 
 class ConnectionEvents:
-    def __init__(self, redis: aioredis.Redis, node_id: str) -> None:
+    """Writes connection events to the outbox.
+
+    `conn.auth_failed` is bounded per client address: at most
+    `auth_failed_per_min` events per fixed minute (`afe:{address}`, across
+    nodes); the rest are only counted in `auth_failed_unrecorded` (this
+    node's /metrics), so a client retrying bad tokens cannot grow the outbox.
+    """
+
+    def __init__(self, redis: aioredis.Redis, node_id: str, auth_failed_per_min: int = 10) -> None:
         self.redis = redis
         self.node_id = node_id
+        self.auth_failed_per_min = auth_failed_per_min
+        self.auth_failed_unrecorded = 0
 
     async def _emit(self, etype: events.EventType, **fields: Any) -> None:
         event = events.record(
@@ -49,6 +59,15 @@ class ConnectionEvents:
         await self._emit(events.CONN_CLOSE, user=user, device=device, reason=reason,
                          duration_ms=duration_ms)  # fmt: skip
 
-    async def auth_failed(self, device: str, reason: str) -> None:
+    async def auth_failed(self, device: str, reason: str, address: str) -> None:
+        """`conn.auth_failed`, unless `address` had its share of this minute."""
+        key = keys.auth_failed_events(address)
+        async with self.redis.pipeline(transaction=True) as p:
+            p.set(key, 0, ex=60, nx=True)  # starts the window; INCR keeps its TTL
+            p.incr(key)
+            _, written = await p.execute()
+        if written > self.auth_failed_per_min:
+            self.auth_failed_unrecorded += 1
+            return
         # The token named nobody: the key is the device (or "-"), never the token.
         await self._emit(events.CONN_AUTH_FAILED, user=None, device=device, reason=reason)

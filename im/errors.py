@@ -14,8 +14,10 @@ NOT_FOUND = "not_found"
 RATE_LIMITED = "rate_limited"
 MUTED = "muted"
 CONTENT_BLOCKED = "content_blocked"
+BLOCKED = "blocked"
 UNAVAILABLE = "unavailable"
 INTERNAL = "internal"
+TOO_MANY_CONNECTIONS = "too_many_connections"
 # HTTP-only codes.
 INVALID = "invalid"
 CONFLICT = "conflict"
@@ -31,6 +33,7 @@ CLOSE_BAD_FRAMES = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_HEARTBEAT = 4408
 CLOSE_REPLACED = 4409
+CLOSE_TOO_MANY_CONNECTIONS = 4429
 
 
 class ApiError(Exception):

@@ -33,7 +33,10 @@ class Gateway:
     def __init__(self, node: Node) -> None:
         self.node = node
         s = node.settings
-        self.limits = Limits(s.max_frame_bytes, s.auth_timeout_s, s.heartbeat_s)
+        self.limits = Limits(
+            s.max_frame_bytes, s.auth_timeout_s, s.heartbeat_s,
+            sync_read_per_s=s.sync_read_per_s, sync_read_burst=s.sync_read_burst,
+        )  # fmt: skip
         self.connections: set[_Connection] = set()
         self.batcher = Batcher()
 
@@ -69,7 +72,8 @@ class _Connection:
         self.gw, self.ws, self.proto = gw, ws, proto
         self.node = gw.node
         self.writer = writer
-        self.signin = Signin(self.node, proto, writer, self._link_closed)
+        address = ws.client.host if ws.client else "-"
+        self.signin = Signin(self.node, proto, writer, self._link_closed, address=address)
         self._closing: asyncio.Task[None] | None = None
 
     def going_away(self) -> None:
@@ -107,10 +111,11 @@ class _Connection:
             if message is not None:
                 if message["type"] == "websocket.disconnect":
                     return
-                data = message.get("text")
-                if data is None:
-                    data = message.get("bytes") or b""
-                self.proto.receive_frame(data, now)
+                text = message.get("text")
+                if text is None:
+                    self.proto.receive_binary(now)
+                else:
+                    self.proto.receive_frame(text, now)
                 for req in self.proto.events_received():
                     await self._handle(req)
             self.proto.check_timers(now)  # a link closed elsewhere closed proto already
@@ -156,7 +161,7 @@ class _Connection:
             elif isinstance(req, Presence):
                 await self._presence(req)
         except E.ApiError as err:
-            self.proto.error(err.code, err.message, ref, **err.extra)
+            self.proto.request_refused(req, err.code, err.message, time.time(), **err.extra)
             if err.code == E.UNAUTHORIZED:  # logged out: this socket is done too
                 self.proto.close(E.CLOSE_UNAUTHORIZED, "not signed in")
         except (RedisError, OSError):

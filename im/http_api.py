@@ -125,10 +125,12 @@ class HttpApi:
         members = field(data, "members", list)
         if not all(isinstance(m, str) for m in members):
             raise E.ApiError(E.INVALID, "'members' must be a list of user ids", 400)
-        group_id, conv = await self.node.relations.create_group(
+        group = await self.node.relations.create_group(
             ident.user_id, field(data, "name", str), members
         )
-        return json_response({"group_id": group_id, "conv": conv}, 201)
+        return json_response(
+            {"group_id": group.group_id, "conv": group.conv, "invited": group.invited}, 201
+        )
 
     async def conversations(self, request: Request) -> Response:
         ident = await self.identity(request)
@@ -172,8 +174,9 @@ class HttpApi:
         ident = await self.identity(request)
         user = field(await read_json(request), "user_id", str)
         group = path_id(request, "group_id", ids.GROUP, "group")
-        await self.node.relations.add_member(group, ident.user_id, user)
-        return Response(status_code=204)
+        if await self.node.relations.add_member(group, ident.user_id, user):
+            return Response(status_code=204)
+        return json_response({"status": "invited"}, 202)
 
     async def remove_member(self, request: Request) -> Response:
         ident = await self.identity(request)

@@ -193,6 +193,11 @@ class Hub:
         for link in self.links(user):
             link.close(E.CLOSE_UNAUTHORIZED, "account disabled")
 
+    def other_devices(self, user: str, device: str) -> int:
+        """How many devices of `user` other than `device` are signed in here."""
+        devices = self._users.get(user, {})
+        return len(devices) - (device in devices)
+
     def links(self, user: str) -> list[Link]:
         return list(self._users.get(user, {}).values())
 

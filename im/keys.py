@@ -9,7 +9,7 @@ c:{conv}          hash  kind, title, owner, max_seq, last_ts, slow_ms; cs: sessi
 cm:{conv}         set   member uids
 uc:{uid}          set   convs of the user
 msg:{conv}        hash  seq -> encoded `msg` frame (full history; see README)
-dd:{uid}:{cmid}   str   "conv seq ts" of a stored message, 24 h (retry dedup)
+dd:{uid}:{conv}:{cmid}  str  "conv seq ts" of a stored message, 24 h (retry dedup)
 unr:{uid}         hash  conv -> unread count, and "total"
 rd:{uid}          hash  conv -> read seq
 own:{conv}:{uid}  zset  seqs the user sent in conv (to count others' messages on read)
@@ -27,9 +27,12 @@ ll:ok:{username}  zset  addresses that signed in as the username -> last success
 rg:a:{address}    int   registrations from the client address in the window (im/quota.py)
 rg:total          int   registrations of the whole cluster in the window
 cso:{uid}         int   support sessions the customer opened in the window
+afe:{address}     int   conn.auth_failed events written for the address this minute
 frq:{uid}         set   users who asked to be friends with uid
 fl:{uid}          hash  friend uid -> direct conv
 grp:{gid}         hash  conv, owner, name
+inv:{uid}         hash  invitation id -> "group inviter ts": the user's pending group invitations
+blk:{uid}         set   users uid blocked
 cf:{conv}         hash  former member -> last seq they may still read (transferred agent)
 cs:{sid}          hash  conv, customer, state, agent, topic, waiting_since, ...
 csq               zset  queued sessions by waiting_since
@@ -51,7 +54,7 @@ from collections.abc import Mapping
 from typing import Final
 
 # Family -> prefix. A key of the family is its prefix + id; a key with two
-# ids joins them with ':' (dd:{uid}:{cmid}, own:{conv}:{uid}, slow:{conv}:{uid}).
+# ids joins them with ':' (dd:{uid}:{conv}:{cmid}, own:{conv}:{uid}, slow:{conv}:{uid}).
 PREFIXES: Final[Mapping[str, str]] = {
     "user": "u:",
     "username": "uname:",
@@ -76,9 +79,12 @@ PREFIXES: Final[Mapping[str, str]] = {
     "login_addresses": "ll:ok:",
     "registrations_address": "rg:a:",
     "cs_opens": "cso:",
+    "auth_failed_events": "afe:",
     "friend_requests": "frq:",
     "friends": "fl:",
     "group": "grp:",
+    "invitations": "inv:",
+    "blocks": "blk:",
     "former_members": "cf:",
     "session": "cs:",
     "open_session": "cs:open:",
@@ -184,6 +190,10 @@ def cs_opens(uid: str) -> str:
     return f"{PREFIXES['cs_opens']}{uid}"
 
 
+def auth_failed_events(address: str) -> str:
+    return f"{PREFIXES['auth_failed_events']}{address}"
+
+
 def friend_requests(uid: str) -> str:
     return f"{PREFIXES['friend_requests']}{uid}"
 
@@ -194,6 +204,14 @@ def friends(uid: str) -> str:
 
 def group(gid: str) -> str:
     return f"{PREFIXES['group']}{gid}"
+
+
+def invitations(uid: str) -> str:
+    return f"{PREFIXES['invitations']}{uid}"
+
+
+def blocks(uid: str) -> str:
+    return f"{PREFIXES['blocks']}{uid}"
 
 
 def former_members(cid: str) -> str:

@@ -70,7 +70,7 @@ class Messages:
         enforce_limits: bool = True,
         body: dict[str, Any] | None = None,
     ) -> Stored:
-        """Store a message once; a retried cmid returns the first result."""
+        """Store a message once; a cmid retried in the same conv returns the first result."""
         head = b'{"type":"msg","conv":' + orjson.dumps(conv) + b',"seq":\x00S,"ts":\x00T'
         frame_tpl = _splice(
             {"from": sender, "cmid": cmid, "kind": kind, "body": body or {"text": text}}, head
@@ -188,4 +188,6 @@ def _refusal(status: int, res: list[Any]) -> E.ApiError:
         return E.ApiError(E.RATE_LIMITED, "slow down", 429, retry_after=int(res[1]))
     if status == -6:
         return E.ApiError(E.FORBIDDEN, "this support session is closed", 403)
+    if status == -7:
+        return E.ApiError(E.BLOCKED, "this user does not take your messages", 403)
     return E.ApiError(E.INTERNAL, "internal error", 500)

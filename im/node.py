@@ -14,6 +14,7 @@ import logging
 import redis.asyncio as aioredis
 
 from im.accounts import Accounts
+from im.blocks import Blocks
 from im.bus import Bus
 from im.conn_events import ConnectionEvents
 from im.content import DEFAULT_ABUSIVE, DEFAULT_SENSITIVE, ContentFilter
@@ -21,12 +22,13 @@ from im.control import ControlConsumer
 from im.cs import CustomerService
 from im.cs_release import AgentRelease
 from im.hub import Hub
+from im.invitations import Invitations
 from im.loginlimit import LoginLimiter
 from im.messages import Limits, Messages
 from im.outbox import OutboxRelay
 from im.presence import Presence
 from im.quota import Quotas
-from im.relations import Relations
+from im.relations import MAX_GROUP_MEMBERS, Relations
 from im.settings import ServerSettings
 from im.staff import Staff
 from im.upkeep import GapHealer, Retransmitter
@@ -57,7 +59,6 @@ class Node:
         self.messages = Messages(
             self.redis, settings.node_id, Limits(settings.rate_per_s, settings.rate_burst)
         )
-        self.relations = Relations(self.redis)
         self.content = ContentFilter.from_files(
             sensitive=settings.sensitive_words or DEFAULT_SENSITIVE,
             abusive=settings.abusive_words or DEFAULT_ABUSIVE,
@@ -67,9 +68,14 @@ class Node:
             self.redis, settings.login_max_per_user, settings.login_max_per_address
         )
         self.hub = Hub(settings.ack_timeout_s, settings.ack_retries)
-        self.conn_events = ConnectionEvents(self.redis, settings.node_id)
+        self.conn_events = ConnectionEvents(
+            self.redis, settings.node_id, settings.auth_failed_events_per_min
+        )
         self.presence = Presence(self.redis, settings.node_id, self.hub.users)
         self.bus = Bus(self.redis, settings.node_id, self.hub, self.presence)
+        self.relations = Relations(self.redis, self.bus.push_to_user)
+        self.invitations = Invitations(self.redis, MAX_GROUP_MEMBERS)
+        self.blocks = Blocks(self.redis)
         self.retransmitter = Retransmitter(self.hub)
         self.healer = GapHealer(self.hub, self.redis)
         self.cs = CustomerService(

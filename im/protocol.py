@@ -11,6 +11,7 @@ and fuzzed directly.
 from __future__ import annotations
 
 import enum
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,9 @@ class Limits:
     auth_timeout_s: float = 10.0
     heartbeat_s: float = 30.0
     bad_frames_per_minute: int = 20
+    # Token bucket of `sync` and `read` frames (together), per connection.
+    sync_read_per_s: float = 10.0
+    sync_read_burst: int = 100
 
 
 class ClientProtocol:
@@ -51,10 +55,12 @@ class ClientProtocol:
         self._events: list[Request] = []
         self._out: list[bytes] = []
         self._bad: deque[float] = deque()
+        self._sync_read_tokens = float(limits.sync_read_burst)
+        self._sync_read_at = now
 
     # -- input -------------------------------------------------------------
     def receive_frame(self, data: str | bytes, now: float) -> None:
-        """Feed one complete WebSocket message (text or binary)."""
+        """Feed one complete text WebSocket message (str, or its UTF-8 bytes)."""
         if self.phase is Phase.CLOSED:
             return
         self.last_seen = now
@@ -97,10 +103,37 @@ class ClientProtocol:
             # Frames racing the auth answer: the client must wait for auth_ok.
             self.error(E.UNAUTHORIZED, "wait for auth_ok", getattr(req, "cmid", None))
             return
+        if isinstance(req, Sync | Read):
+            retry_after = self._take_sync_read_token(now)
+            if retry_after is not None:
+                self._bad_frame(now, E.RATE_LIMITED, "too many sync and read frames",
+                                retry_after=retry_after)  # fmt: skip
+                return
         self._events.append(req)
 
-    def _bad_frame(self, now: float, code: str, message: str, ref: str | None = None) -> None:
-        self.error(code, message, ref)
+    def _take_sync_read_token(self, now: float) -> int | None:
+        """None if a sync/read may go ahead (a token is taken), else the retry-after in ms."""
+        rate, burst = self.limits.sync_read_per_s, self.limits.sync_read_burst
+        elapsed = max(0.0, now - self._sync_read_at)  # a wall-clock step back refills nothing
+        self._sync_read_tokens = min(float(burst), self._sync_read_tokens + elapsed * rate)
+        self._sync_read_at = now
+        if self._sync_read_tokens >= 1:
+            self._sync_read_tokens -= 1
+            return None
+        return max(1, math.ceil((1 - self._sync_read_tokens) * 1000 / rate))
+
+    def receive_binary(self, now: float) -> None:
+        """A binary WebSocket message: refused unread, a bad frame (the protocol is
+        JSON text; reading binary as JSON too would make two ways to say one thing)."""
+        if self.phase is Phase.CLOSED:
+            return
+        self.last_seen = now
+        self._bad_frame(now, E.BAD_FRAME, "binary frames are not accepted: send JSON text frames")
+
+    def _bad_frame(
+        self, now: float, code: str, message: str, ref: str | None = None, **extra: Any
+    ) -> None:
+        self.error(code, message, ref, **extra)
         window = self._bad
         window.append(now)
         while window and window[0] <= now - 60.0:
@@ -116,9 +149,30 @@ class ClientProtocol:
         self.user, self.device = user, device
         self.send({"type": "auth_ok", "user": user, "device": device, **welcome})
 
+    def request_refused(
+        self, req: Request, code: str, message: str, now: float, **extra: Any
+    ) -> None:
+        """The application refused a valid request: its `error` (with `ref`, the cmid).
+
+        A `sync` or `read` of a conversation the user may not see (forbidden,
+        not_found) also counts as a bad frame: it cost a Redis round trip and
+        no working client repeats it. Refusals of `send` (limits, mute,
+        membership) and `presence` do not: sends have their own limits, and a
+        retried send is legitimate."""
+        ref = getattr(req, "cmid", None)
+        if isinstance(req, Sync | Read) and code in (E.FORBIDDEN, E.NOT_FOUND):
+            self._bad_frame(now, code, message, ref, **extra)
+        else:
+            self.error(code, message, ref, **extra)
+
     def auth_failed(self) -> None:
-        self.error(E.UNAUTHORIZED, "invalid or expired token")
-        self.close(E.CLOSE_UNAUTHORIZED, "not signed in")
+        self.auth_refused(E.UNAUTHORIZED, "invalid or expired token",
+                          E.CLOSE_UNAUTHORIZED, "not signed in")  # fmt: skip
+
+    def auth_refused(self, code: str, message: str, close_code: int, reason: str) -> None:
+        """The `auth` is not accepted: its `error`, then the close."""
+        self.error(code, message)
+        self.close(close_code, reason)
 
     # -- output ---------------------------------------------------------------
     def send(self, frame: dict[str, Any]) -> None:

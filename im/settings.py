@@ -62,6 +62,14 @@ class ServerSettings:
     cs_capacity: int = setting("IM_CS_AGENT_CAPACITY", 5, "open sessions per agent (auto)")
     relay_hold_ms: int = setting("IM_RELAY_HOLD_MS", 0, "publish outbox entries this old (tests)")
     relay_batch: int = setting("IM_RELAY_BATCH", 500, "outbox entries per Kafka batch")
+    max_connections_per_user: int = setting(
+        "IM_MAX_CONNECTIONS_PER_USER", 10, "signed-in WebSockets per user on each node"
+    )
+    auth_failed_events_per_min: int = setting(
+        "IM_AUTH_FAILED_EVENTS_PER_MIN", 10, "conn.auth_failed events per client address a minute"
+    )
+    sync_read_per_s: float = setting("IM_SYNC_READ_PER_S", 10.0, "sync+read frames/s per socket")
+    sync_read_burst: int = setting("IM_SYNC_READ_BURST", 100, "sync+read frames at once")
 
     def __post_init__(self) -> None:
         if self.content_mode not in ("mask", "block"):
@@ -75,5 +83,11 @@ class ServerSettings:
                   self.cs_opens_per_hour)  # fmt: skip
         if min(limits) < 1:
             raise ConfigError("login, registration and support-session limits must be >= 1")
+        if self.max_connections_per_user < 1:
+            raise ConfigError("IM_MAX_CONNECTIONS_PER_USER must be at least 1")
+        if self.auth_failed_events_per_min < 0:
+            raise ConfigError("IM_AUTH_FAILED_EVENTS_PER_MIN must not be negative")
+        if self.sync_read_per_s <= 0 or self.sync_read_burst < 1:
+            raise ConfigError("IM_SYNC_READ_PER_S > 0 and IM_SYNC_READ_BURST >= 1")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("IM_TLS_CERT and IM_TLS_KEY go together")

@@ -34,6 +34,7 @@ class Signin:
 
     `on_close(code, reason)` is called when the link is closed elsewhere
     (replaced, signed out, too slow, going away): the caller sends the close.
+    `address` is the client's (the TCP peer), for bounding failure events.
     """
 
     def __init__(
@@ -43,9 +44,10 @@ class Signin:
         writer: FrameWriter,
         on_close: Callable[[int, str], None],
         clock: Callable[[], float] = time.time,
+        address: str = "-",
     ) -> None:
         self.node, self.proto, self.writer = node, proto, writer
-        self.on_close, self.clock = on_close, clock
+        self.on_close, self.clock, self.address = on_close, clock, address
         self.link: Link | None = None
         self.token = ""
         self.digest = ""
@@ -54,12 +56,23 @@ class Signin:
         self.signed_out = False
 
     async def sign_in(self, req: Auth) -> None:
-        """Answer an `auth` frame: auth_ok and an open link, or unauthorized and 4401."""
+        """Answer an `auth` frame: auth_ok and an open link; or unauthorized and
+        4401; or, with `max_connections_per_user` other devices of the user
+        signed in on this node, too_many_connections and 4429."""
         node = self.node
         ident = await node.accounts.check(req.token)
         if ident is None:
             self.proto.auth_failed()
-            await node.conn_events.auth_failed(req.device, "invalid_token")
+            await node.conn_events.auth_failed(req.device, "invalid_token", self.address)
+            return
+        cap = node.settings.max_connections_per_user
+        if node.hub.other_devices(ident.user_id, req.device) >= cap:
+            # Checked and attached below with no await between: two racing
+            # sign-ins on this node cannot both take the last place.
+            self.proto.auth_refused(
+                E.TOO_MANY_CONNECTIONS, f"at most {cap} connections per user",
+                E.CLOSE_TOO_MANY_CONNECTIONS, "too many connections",
+            )  # fmt: skip
             return
         self.token = req.token
         self.digest = token_digest(req.token)

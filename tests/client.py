@@ -312,11 +312,34 @@ class User:
         async with self._http() as http:
             return await http.get(path, headers=self.headers)
 
+    async def delete(self, path: str) -> httpx.Response:
+        async with self._http() as http:
+            return await http.delete(path, headers=self.headers)
+
     async def create_group(self, name: str, members: list[User]) -> tuple[str, str]:
-        """A new group of this user and `members`: (group_id, conv)."""
+        """A new group of this user and `members`, every one of them in it (those
+        who are not this user's friends accept their invitation): (group_id, conv)."""
         r = await self.post("/api/groups", {"name": name, "members": [m.user_id for m in members]})
         assert r.status_code == 201, r.text
-        return r.json()["group_id"], r.json()["conv"]
+        group_id, conv = r.json()["group_id"], r.json()["conv"]
+        invited = r.json().get("invited", [])
+        for member in members:
+            if member.user_id in invited:
+                await member.accept_invitation(group_id)
+        return group_id, conv
+
+    async def invitation(self, group_id: str) -> dict[str, Any]:
+        """This user's pending invitation to the group (fails if there is none)."""
+        r = await self.get("/api/invitations")
+        assert r.status_code == 200, r.text
+        rows: list[dict[str, Any]] = r.json()
+        [row] = [i for i in rows if i["group_id"] == group_id]
+        return row
+
+    async def accept_invitation(self, group_id: str) -> None:
+        invitation = (await self.invitation(group_id))["invitation"]
+        r = await self.post(f"/api/invitations/{invitation}/accept")
+        assert r.status_code == 200, r.text
 
     async def group(self, name: str, members: list[User]) -> str:
         """A new group of this user and `members`: its conv."""

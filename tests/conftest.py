@@ -61,6 +61,9 @@ def test_stack_settings() -> StackSettings:
         ("IM_REGISTER_MAX_PER_ADDRESS", "100000"),
         ("IM_REGISTER_MAX_PER_MINUTE", "100000"),
         ("IM_CS_OPENS_PER_HOUR", "100000"),
+        # Every test connects from 127.0.0.1: failed-auth events are not capped
+        # per address here (tests/im/gateway/test_per_client_limits.py checks the cap).
+        ("IM_AUTH_FAILED_EVENTS_PER_MIN", "100000"),
         # Short checkpoints (exactly-once rows appear when one completes),
         # windows and gaps, so pipeline results come within seconds.
         ("IM_STREAM_CHECKPOINT_S", "2"),

@@ -1,10 +1,12 @@
 -- Store one chat message atomically (one round trip per message).
 --
 -- In order: the token is still live (logout acts at once), a retried cmid
--- returns its first result, the sender is a member and not muted, the
--- per-user token bucket and the conversation's slow mode allow it; then seq
--- allocation, the message, the dedup record, unread counters of every other
--- member, and the Kafka event into the outbox. Either all of it or none.
+-- (same sender and conversation) returns its first result, the sender is a
+-- member, not blocked by the other member of a direct conversation and not
+-- muted, the per-user token bucket and the conversation's slow mode allow
+-- it; then seq allocation, the message, the dedup record, unread counters of
+-- every other member, and the Kafka event into the outbox. Either all of it
+-- or none.
 --
 -- KEYS: none. Which keys a message touches (members, their unread counters
 --       and presence) is only known inside the step, so keys are built here
@@ -16,17 +18,18 @@
 -- (an encoder escapes NUL): \0S seq, \0T ts (ms, Redis clock), \0K conv kind,
 -- \0R sender role.
 -- Returns one of
---   {0, "conv seq ts"}      retry of a stored cmid
+--   {0, "conv seq ts"}      retry of a cmid stored in this conv
 --   {-1}                    not a member          {-2} unknown conv
 --   {-3}                    token no longer valid
 --   {-4, until_ms}          muted                 {-5, retry_after_ms} rate limited
 --   {-6}                    the cs session of the conversation is closed
+--   {-7}                    direct conversation: the other member blocked the sender
 --   {1, seq, ts, n_members, members..., nodes...} stored; nodes = where members are online
 local conv, sender, cmid = ARGV[1], ARGV[2], ARGV[3]
 if ARGV[8] ~= '' and redis.call('EXISTS', K_TOKEN .. ARGV[8]) == 0 then
   return {-3}
 end
-local dd = K_DEDUP .. sender .. ':' .. cmid
+local dd = K_DEDUP .. sender .. ':' .. conv .. ':' .. cmid
 local prev = redis.call('GET', dd)
 if prev then
   return {0, prev}
@@ -43,6 +46,17 @@ end
 -- A closed customer-service session takes no more chat.
 if kind == 'cs' and sender ~= 'system' and redis.call('HGET', ckey, 'closed') == '1' then
   return {-6}
+end
+-- A direct conversation takes nothing from someone the other member blocked
+-- (the member list, read here, is the one used below).
+local members
+if kind == 'direct' and sender ~= 'system' then
+  members = redis.call('SMEMBERS', K_MEMBERS .. conv)
+  for _, m in ipairs(members) do
+    if m ~= sender and redis.call('SISMEMBER', K_BLOCKS .. m, sender) == 1 then
+      return {-7}
+    end
+  end
 end
 local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -85,7 +99,7 @@ redis.call('HSET', K_MESSAGES .. conv, seq, msg)
 redis.call('SET', dd, conv .. ' ' .. seq .. ' ' .. ts, 'EX', tonumber(ARGV[6]))
 -- The sender's own seqs, so a read can tell others' messages from its own.
 redis.call('ZADD', K_OWN_SEQS .. conv .. ':' .. sender, seq, seq)
-local members = redis.call('SMEMBERS', K_MEMBERS .. conv)
+members = members or redis.call('SMEMBERS', K_MEMBERS .. conv)
 local out = {1, seq, ts, #members}
 local nodes = {}
 for _, m in ipairs(members) do

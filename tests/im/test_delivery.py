@@ -76,6 +76,26 @@ async def test_retried_cmid_same_seq_pushed_once(nodes: tuple[str, str]) -> None
     assert await collect(db, conv, 1) == [2]  # the retry was not pushed in between
 
 
+async def test_a_cmid_reused_in_another_conversation_is_a_new_message(
+    nodes: tuple[str, str],
+) -> None:
+    a, _ = nodes
+    alice, bob = await User.create(a), await User.create(a)
+    first_conv, other_conv = await alice.group("one", [bob]), await alice.group("two", [bob])
+    da, db = await alice.connect(), await bob.connect()
+    first = await da.send_text(first_conv, "hello one", cmid="reused")
+    other = await da.send_text(other_conv, "hello two", cmid="reused")
+    assert (other["conv"], other["seq"]) == (other_conv, 1)  # stored, not the first's `sent`
+    pushed = await db.recv_type("msg")
+    pushed = pushed if pushed["conv"] == other_conv else await db.recv_type("msg")
+    assert (pushed["conv"], pushed["body"]) == (other_conv, {"text": "hello two"})
+    # A retry in each conversation still answers that conversation's first result.
+    again = await da.send_text(first_conv, "hello one", cmid="reused")
+    assert (again["seq"], again["ts"]) == (first["seq"], first["ts"])
+    again = await da.send_text(other_conv, "hello two", cmid="reused")
+    assert (again["seq"], again["ts"]) == (other["seq"], other["ts"])
+
+
 async def test_unacked_push_is_resent_three_times_then_stops(nodes: tuple[str, str]) -> None:
     a, _ = nodes
     alice, bob = await User.create(a), await User.create(a)

@@ -165,6 +165,59 @@ def test_twenty_bad_frames_in_a_minute_close_4400() -> None:
     assert p.close_code == E.CLOSE_BAD_FRAMES
 
 
+def test_a_binary_frame_is_refused_unread_and_counts_as_bad() -> None:
+    p = signed_in()
+    p.receive_binary(1)  # even one holding a valid frame: the protocol is JSON text
+    assert [(f["type"], f["code"]) for f in frames(p)] == [("error", E.BAD_FRAME)]
+    assert p.events_received() == []
+    for i in range(19):
+        p.receive_binary(2 + i)
+    assert p.close_code == E.CLOSE_BAD_FRAMES
+
+
+def test_sync_and_read_share_a_token_bucket_per_connection() -> None:
+    p = ClientProtocol(Limits(sync_read_per_s=2.0, sync_read_burst=3), 0.0)
+    p.receive_frame('{"type":"auth","token":"t","device":"d"}', 0.0)
+    p.events_received()
+    p.auth_succeeded("u1", "d", {})
+    frames(p)
+    for raw in ('{"type":"sync","conv":"v"}', '{"type":"read","conv":"v","seq":1}') * 2:
+        p.receive_frame(raw, 1.0)
+    assert p.events_received() == [Sync("v", 0, 50), Read("v", 1), Sync("v", 0, 50)]
+    [err] = frames(p)
+    assert (err["code"], err["retry_after"]) == (E.RATE_LIMITED, 500)  # one token at 2/s
+    p.receive_frame('{"type":"send","cmid":"a","conv":"v","body":{"text":"x"}}', 1.0)
+    assert len(p.events_received()) == 1  # sends have their own limits
+    p.receive_frame('{"type":"read","conv":"v","seq":2}', 1.5)  # refilled by then
+    assert p.events_received() == [Read("v", 2)] and frames(p) == []
+
+
+def test_rate_limited_syncs_count_as_bad_frames() -> None:
+    p = ClientProtocol(Limits(sync_read_burst=1), 0.0)
+    p.receive_frame('{"type":"auth","token":"t","device":"d"}', 0.0)
+    p.events_received()
+    p.auth_succeeded("u1", "d", {})
+    for _ in range(20):
+        p.receive_frame('{"type":"sync","conv":"v"}', 1.0)
+    assert p.close_code is None  # the first was allowed
+    p.receive_frame('{"type":"sync","conv":"v"}', 1.0)
+    assert p.close_code == E.CLOSE_BAD_FRAMES
+
+
+def test_refused_syncs_and_reads_of_a_hidden_conversation_count_as_bad_frames() -> None:
+    p = signed_in()
+    send = Send("a", "v", "x")
+    for i in range(25):  # refused sends never count
+        p.request_refused(send, E.FORBIDDEN, "not a member", 1.0 + i)
+    assert [f["ref"] for f in frames(p)] == ["a"] * 25 and p.close_code is None
+    for i in range(19):
+        req = Sync("v", 0, 50) if i % 2 else Read("v", 1)
+        p.request_refused(req, E.FORBIDDEN, "not a member", 1.0 + i)
+    assert p.close_code is None
+    p.request_refused(Sync("v", 0, 50), E.NOT_FOUND, "no such conversation", 30.0)
+    assert p.close_code == E.CLOSE_BAD_FRAMES
+
+
 def test_bad_frames_spread_over_more_than_a_minute_do_not_close() -> None:
     p = signed_in()
     for i in range(40):

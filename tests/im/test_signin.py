@@ -92,7 +92,7 @@ async def connection_events(node: Node, who: str) -> list[dict[str, Any]]:
 
 async def test_a_valid_token_signs_in_with_auth_ok_first(node: Node) -> None:
     uid, token = await user(node)
-    _, conv = await node.relations.create_group(uid, "g", [])
+    conv = (await node.relations.create_group(uid, "g", [])).conv
     conn = Conn(node)
     await conn.auth(token)
     assert conn.proto.phase is Phase.OPEN and conn.proto.user == uid

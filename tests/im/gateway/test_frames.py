@@ -248,3 +248,22 @@ async def test_twenty_bad_frames_within_a_minute_close_4400(rules: str, solo: So
     assert [f["code"] for f in frames] == ["bad_frame"] * 20
     for f in frames:
         assert_clean(f)
+
+
+async def test_a_binary_frame_is_refused_even_when_it_holds_a_valid_frame(
+    rules: str, solo: Solo
+) -> None:
+    # PROTOCOL.md: JSON text frames only; a binary one is a bad frame, unread.
+    ws = await solo.user.connect("binary")
+    ping, send = dumps({"type": "ping"}).encode(), dumps(send_frame(solo.conv, "hi", "bin"))
+    await ws.send_raw(ping)
+    await ws.send_raw(send.encode())
+    for _ in range(2):
+        err = await ws.recv()
+        assert (err["type"], err["code"]) == ("error", "bad_frame"), err
+        assert_clean(err)
+    for _ in range(18):  # 20 within a minute: the bad-frame close
+        await ws.send_raw(ping)
+    frames, code = await ws.until_closed(5)
+    assert code == 4400
+    assert [f["type"] for f in frames] == ["error"] * 18

@@ -17,12 +17,15 @@ from tests.ports import free_port
 from tests.servers import server_node
 
 PORT_LIMITS = free_port()  # the default send limits
+SYNC_BURST = 5
 
 
 @pytest.fixture(scope="module")
 def limits(stack: Stack) -> Iterator[str]:
-    """A node with the default send limits (the test stack raises them)."""
-    env = {"IM_RATE_BURST": "20", "IM_RATE_PER_S": "2"}
+    """A node with the default send limits (the test stack raises them), and
+    a small `sync`/`read` bucket that refills too slowly to matter in a test."""
+    env = {"IM_RATE_BURST": "20", "IM_RATE_PER_S": "2",
+           "IM_SYNC_READ_BURST": str(SYNC_BURST), "IM_SYNC_READ_PER_S": "0.1"}  # fmt: skip
     with server_node(stack, "gw-limits", PORT_LIMITS, **env):
         yield f"http://127.0.0.1:{PORT_LIMITS}"
 
@@ -116,3 +119,27 @@ async def test_a_muted_user_gets_muted_with_until(limits: str, redis: aioredis.R
         assert (await ws.send_text(conv, "hello?", "m1"))["seq"] == 1
     finally:
         await ws.close()
+
+
+async def test_sync_and_read_beyond_the_connections_bucket_are_refused_then_closed(
+    limits: str,
+) -> None:
+    user = await User.create(limits, "gwsync")
+    conv = await user.group("sync", [])
+    ws = await user.connect("d1")
+    for i in range(SYNC_BURST + 1):  # at once
+        read = {"type": "read", "conv": conv, "seq": 0}
+        await ws.send_json(read if i % 2 else {"type": "sync", "conv": conv, "after": 0})
+    answers = [await ws.recv() for _ in range(SYNC_BURST + 1)]
+    assert sorted(f["type"] for f in answers) == sorted(
+        ["history"] * 3 + ["unread"] * 2 + ["error"]
+    )
+    [err] = [f for f in answers if f["type"] == "error"]
+    assert err["code"] == "rate_limited" and 0 < err["retry_after"] <= 10_000, err
+    assert_clean(err)
+    await ws.send_text(conv, "sends are not held back")
+    for _ in range(19):  # the refusals count as bad frames: 20 within a minute close it
+        await ws.send_json({"type": "sync", "conv": conv, "after": 0})
+    frames, code = await ws.until_closed(5)
+    assert code == 4400
+    assert [f["code"] for f in frames if f["type"] == "error"] == ["rate_limited"] * 19

@@ -57,3 +57,19 @@ async def test_history_of_an_unknown_conversation_is_403(rules: str, conv: str) 
     assert r.status_code == 403
     assert r.json()["error"]["code"] == "forbidden"
     assert_clean({"type": "error", **r.json()["error"]})
+
+
+async def test_refused_syncs_and_reads_count_toward_the_bad_frame_close(rules: str) -> None:
+    # PROTOCOL.md "Close codes" 4400: a sync or read of a conversation the user
+    # may not see counts as a bad frame; 20 within a minute close the socket.
+    owner, outsider = await User.create(rules, "gwbo"), await User.create(rules, "gwbx")
+    _, conv = await owner.create_group("closed door", [])
+    out = await outsider.connect("prober")
+    for i in range(20):
+        if i % 2:
+            await out.send_json({"type": "read", "conv": conv, "seq": 1})
+        else:
+            await out.send_json({"type": "sync", "conv": f"c_{i:016x}", "after": 0})
+    frames, code = await out.until_closed(5)
+    assert code == 4400
+    assert [f["code"] for f in frames] == ["forbidden"] * 20
