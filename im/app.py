@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
 from im import errors as E
+from im.bodylimit import BodyLimit
 from im.gateway import Gateway
 from im.gcpolicy import GcPauses
 from im.health import Health
@@ -90,6 +92,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             Exception: internal,
         },
         lifespan=lifespan,
+        middleware=[Middleware(BodyLimit)],  # one bound on every request body
     )
     app.state.node = node
     app.state.gateway = gateway
