@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
 import uvicorn
@@ -13,6 +14,8 @@ from im.envconfig import ConfigError, load
 from im.gateway import Gateway
 from im.settings import ServerSettings
 from im.wsserver import DirectWebSocketProtocol
+
+log = logging.getLogger("im")
 
 
 class _Server(uvicorn.Server):
@@ -49,10 +52,15 @@ def main() -> int:
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
+    try:
+        sockets = [_listen(settings.http_host, settings.http_port)]
+        if settings.ops_port:
+            sockets.append(_listen(settings.ops_host, settings.ops_port))
+    except OSError as e:
+        print(f"cannot listen: {e}", file=sys.stderr)
+        return 2
     config = uvicorn.Config(
         create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
         ws=DirectWebSocketProtocol,  # websockets-sansio + direct frame writes (im.wsserver)
         ws_per_message_deflate=False,  # frames are encoded once for all recipients (im.wire)
         ws_max_size=settings.max_frame_bytes,
@@ -64,9 +72,21 @@ def main() -> int:
         access_log=False,
         server_header=False,
     )
+    scheme = "https" if settings.tls_cert else "http"
+    for what, sock in zip(("clients", "operators"), sockets, strict=False):
+        host, port = sock.getsockname()[:2]
+        log.info("listening for %s on %s://%s:%d", what, scheme, host, port)
     gcpolicy.apply()  # after the app and its settings exist: they are frozen
-    _Server(config).run()
+    _Server(config).run(sockets=sockets)
     return 0
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A bound socket (uvicorn listens on it): the client port and the ops port."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
 
 
 if __name__ == "__main__":

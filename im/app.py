@@ -21,6 +21,7 @@ from im.gcpolicy import GcPauses
 from im.health import Health
 from im.http_api import HttpApi, json_response
 from im.node import Node
+from im.opsport import OpsPort
 from im.outbox import outbox_stats
 from im.settings import ServerSettings
 
@@ -35,7 +36,7 @@ def create_app(settings: ServerSettings) -> Starlette:
     gc_pauses = GcPauses()
 
     async def metrics(request: Request) -> Response:
-        """Gauges for monitoring (loopback or an operator network only)."""
+        """Gauges for monitoring (on the ops port only: im.opsport)."""
         body: dict[str, object] = {
             "node": settings.node_id,
             "connections": len(gateway.connections),
@@ -92,7 +93,8 @@ def create_app(settings: ServerSettings) -> Starlette:
             Exception: internal,
         },
         lifespan=lifespan,
-        middleware=[Middleware(BodyLimit)],  # one bound on every request body
+        # Outside the routes: which port may ask what, then one bound on bodies.
+        middleware=[Middleware(OpsPort, ops_port=settings.ops_port), Middleware(BodyLimit)],
     )
     app.state.node = node
     app.state.gateway = gateway

@@ -48,6 +48,8 @@ class ServerSettings:
     cs_capacity: int = setting("IM_CS_AGENT_CAPACITY", 5, "open sessions per agent (auto)")
     relay_hold_ms: int = setting("IM_RELAY_HOLD_MS", 0, "publish outbox entries this old (tests)")
     relay_batch: int = setting("IM_RELAY_BATCH", 500, "outbox entries per Kafka batch")
+    ops_host: str = setting("IM_OPS_HOST", "127.0.0.1", "address of the ops port")
+    ops_port: int = setting("IM_OPS_PORT", 9080, "/metrics and /readyz port (0: off)")
 
     def __post_init__(self) -> None:
         if self.content_mode not in ("mask", "block"):
@@ -58,3 +60,5 @@ class ServerSettings:
             raise ConfigError("IM_ARGON2_TIME_COST >= 1 and IM_ARGON2_MEMORY_KIB >= 1024")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("IM_TLS_CERT and IM_TLS_KEY go together")
+        if self.ops_port and self.ops_port == self.http_port:
+            raise ConfigError("IM_OPS_PORT must differ from IM_HTTP_PORT (or be 0: off)")
