@@ -55,7 +55,11 @@ class ImTarget(Target):
         # seeding 5,000 users take seconds instead of ~15 minutes (a token
         # check is a SHA-256 lookup either way, so nothing measured changes).
         cheap_hash = (("IM_ARGON2_TIME_COST", "1"), ("IM_ARGON2_MEMORY_KIB", "8192"))
-        self.settings = load(StackSettings, stack_env(cfg), extra_env=cheap_hash)
+        # Every load client connects from 127.0.0.1, and all at once: the caps
+        # for one address and for sockets not signed in yet must not refuse them.
+        one_address = (("IM_MAX_CONNECTIONS_PER_ADDRESS", "20000"),
+                       ("IM_MAX_UNAUTHENTICATED", "20000"))  # fmt: skip
+        self.settings = load(StackSettings, stack_env(cfg), extra_env=cheap_hash + one_address)
         self.stack = Stack(self.settings, say=lambda m: say(f"[stack] {m}"))
         base = f"http://127.0.0.1:{cfg.ports.http}"
         self.setup = ImSetup(base, cfg.setup_concurrency, say)

@@ -10,6 +10,7 @@ import uvicorn
 
 from im import gcpolicy
 from im.app import create_app
+from im.edge import Edge, EdgeHttpProtocol
 from im.envconfig import ConfigError, load
 from im.gateway import Gateway
 from im.settings import ServerSettings
@@ -59,9 +60,12 @@ def main() -> int:
     except OSError as e:
         print(f"cannot listen: {e}", file=sys.stderr)
         return 2
+    http, ws = _protocols(Edge.from_settings(settings))
     config = uvicorn.Config(
         create_app(settings),
-        ws=DirectWebSocketProtocol,  # websockets-sansio + direct frame writes (im.wsserver)
+        http=http,  # h11 with header deadlines and connection caps (im.edge)
+        ws=ws,  # websockets-sansio + direct frame writes (im.wsserver)
+        proxy_headers=False,  # im.edge decides who the client is (IM_TRUSTED_PROXIES)
         ws_per_message_deflate=False,  # frames are encoded once for all recipients (im.wire)
         ws_max_size=settings.max_frame_bytes,
         ws_ping_interval=None,  # the protocol has its own heartbeat
@@ -87,6 +91,19 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     return sock
+
+
+def _protocols(edge: Edge) -> tuple[type[EdgeHttpProtocol], type[DirectWebSocketProtocol]]:
+    """The protocol classes of this server, sharing one `Edge`."""
+
+    class Http(EdgeHttpProtocol):
+        pass
+
+    class WebSocket(DirectWebSocketProtocol):
+        pass
+
+    Http.edge = WebSocket.edge = edge
+    return Http, WebSocket
 
 
 if __name__ == "__main__":
