@@ -22,7 +22,7 @@ class Ports(StackPorts):
 
 
 PORTS = Ports(redis=36379, kafka=39092, kafka_controller=39093, http=38080, analytics=38090,
-              bare=38180, centrifugo=38280)  # fmt: skip
+              ops=38380, bare=38180, centrifugo=38280)  # fmt: skip
 
 
 @dataclass(frozen=True)

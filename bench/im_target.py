@@ -58,7 +58,11 @@ class ImTarget(Target):
         cheap_hash = (("IM_ARGON2_TIME_COST", "1"), ("IM_ARGON2_MEMORY_KIB", "8192"),
                       ("IM_REGISTER_MAX_PER_ADDRESS", "1000000"),
                       ("IM_REGISTER_MAX_PER_MINUTE", "1000000"))  # fmt: skip
-        self.settings = load(StackSettings, stack_env(cfg), extra_env=cheap_hash)
+        # Every load client connects from 127.0.0.1, and all at once: the caps
+        # for one address and for sockets not signed in yet must not refuse them.
+        one_address = (("IM_MAX_CONNECTIONS_PER_ADDRESS", "20000"),
+                       ("IM_MAX_UNAUTHENTICATED", "20000"))  # fmt: skip
+        self.settings = load(StackSettings, stack_env(cfg), extra_env=cheap_hash + one_address)
         self.stack = Stack(self.settings, say=lambda m: say(f"[stack] {m}"))
         base = f"http://127.0.0.1:{cfg.ports.http}"
         self.setup = ImSetup(base, cfg.setup_concurrency, say)

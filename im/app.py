@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
 from im import errors as E
+from im.bodylimit import BodyLimit
 from im.consent_api import ConsentApi
 from im.gateway import Gateway
 from im.gcpolicy import GcPauses
@@ -21,6 +23,7 @@ from im.health import Health
 from im.http_admin import AdminApi
 from im.http_api import HttpApi, json_response
 from im.node import Node
+from im.opsport import OpsPort
 from im.outbox import outbox_stats
 from im.settings import ServerSettings
 
@@ -35,7 +38,7 @@ def create_app(settings: ServerSettings) -> Starlette:
     gc_pauses = GcPauses()
 
     async def metrics(request: Request) -> Response:
-        """Gauges for monitoring (loopback or an operator network only)."""
+        """Gauges for monitoring (on the ops port only: im.opsport)."""
         body: dict[str, object] = {
             "node": settings.node_id,
             "connections": len(gateway.connections),
@@ -95,6 +98,8 @@ def create_app(settings: ServerSettings) -> Starlette:
             Exception: internal,
         },
         lifespan=lifespan,
+        # Outside the routes: which port may ask what, then one bound on bodies.
+        middleware=[Middleware(OpsPort, ops_port=settings.ops_port), Middleware(BodyLimit)],
     )
     app.state.node = node
     app.state.gateway = gateway

@@ -20,6 +20,7 @@ from im import errors as E
 from im.accounts import SYSTEM_USER
 from im.batching import BatchedWriter, Batcher
 from im.frames import Ack, Presence, Read, Request, Send, Sync
+from im.http_api import json_response
 from im.node import Node
 from im.protocol import Auth, ClientProtocol, Limits, Phase
 from im.signin import Signin
@@ -39,6 +40,10 @@ class Gateway:
         )  # fmt: skip
         self.connections: set[_Connection] = set()
         self.batcher = Batcher()
+        # WebSockets opened and not signed in yet: each may sit until its auth
+        # deadline doing nothing, so their number is capped (IM_MAX_UNAUTHENTICATED).
+        self.unauthenticated = 0
+        self.max_unauthenticated = s.max_unauthenticated
 
     async def going_away(self, timeout_s: float = 5.0) -> None:
         """Close every connection with 1001 after the frames already pushed to it."""
@@ -51,18 +56,25 @@ class Gateway:
     # Wall-clock time (pong carries it in ms); timers tolerate a clock step.
     async def endpoint(self, ws: WebSocket) -> None:
         writer = ((ws.scope.get("extensions") or {}).get(EXTENSION) or {}).get("writer")
-        await ws.accept()
         if writer is None:
+            await ws.accept()
             log.error("no direct frame writer: run the server with `python -m im`")
             await ws.close(E.CLOSE_INTERNAL, "server misconfigured")
             return
+        if self.unauthenticated >= self.max_unauthenticated:
+            refusal = E.Unavailable("too many connections not signed in yet, retry later")
+            await ws.send_denial_response(json_response(refusal.body(), 503))
+            return
         proto = ClientProtocol(self.limits, time.time())
         conn = _Connection(self, ws, proto, BatchedWriter(writer, self.batcher))
-        self.connections.add(conn)
+        self.unauthenticated += 1  # before the first await: the check above stays true
         try:
+            await ws.accept()
+            self.connections.add(conn)
             await conn.run()
         finally:
             self.connections.discard(conn)
+            conn.leave_unauthenticated()  # if it never signed in
 
 
 class _Connection:
@@ -75,6 +87,13 @@ class _Connection:
         address = ws.client.host if ws.client else "-"
         self.signin = Signin(self.node, proto, writer, self._link_closed, address=address)
         self._closing: asyncio.Task[None] | None = None
+        self._unauthenticated = True  # counted in gw.unauthenticated
+
+    def leave_unauthenticated(self) -> None:
+        """Signed in or gone: no longer counted among those not signed in (once)."""
+        if self._unauthenticated:
+            self._unauthenticated = False
+            self.gw.unauthenticated -= 1
 
     def going_away(self) -> None:
         if self.signin.link is not None:
@@ -149,6 +168,8 @@ class _Connection:
         try:
             if isinstance(req, Auth):
                 await self.signin.sign_in(req)
+                if self.signin.link is not None:
+                    self.leave_unauthenticated()
             elif isinstance(req, Send):
                 await self._send(req)
             elif isinstance(req, Ack):

@@ -6,6 +6,7 @@ import socket
 from dataclasses import dataclass
 
 from im.envconfig import ConfigError, setting
+from im.proxies import TrustedProxies
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,22 @@ class ServerSettings:
     )
     sync_read_per_s: float = setting("IM_SYNC_READ_PER_S", 10.0, "sync+read frames/s per socket")
     sync_read_burst: int = setting("IM_SYNC_READ_BURST", 100, "sync+read frames at once")
+    # The edge (im/edge.py): what a connection may hold before the app sees it.
+    trusted_proxies: tuple[str, ...] = setting(
+        "IM_TRUSTED_PROXIES", (), "addresses/CIDRs whose X-Forwarded-For is believed"
+    )
+    header_timeout_s: float = setting(
+        "IM_HEADER_TIMEOUT_S", 10.0, "a request's head and body must arrive within this"
+    )
+    max_connections: int = setting("IM_MAX_CONNECTIONS", 10000, "open connections per node")
+    max_connections_per_address: int = setting(
+        "IM_MAX_CONNECTIONS_PER_ADDRESS", 1000, "open connections per client address"
+    )
+    max_unauthenticated: int = setting(
+        "IM_MAX_UNAUTHENTICATED", 1000, "WebSockets not signed in yet, per node"
+    )
+    ops_host: str = setting("IM_OPS_HOST", "127.0.0.1", "address of the ops port")
+    ops_port: int = setting("IM_OPS_PORT", 9080, "/metrics and /readyz port (0: off)")
 
     def __post_init__(self) -> None:
         if self.content_mode not in ("mask", "block"):
@@ -91,3 +108,12 @@ class ServerSettings:
             raise ConfigError("IM_SYNC_READ_PER_S > 0 and IM_SYNC_READ_BURST >= 1")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("IM_TLS_CERT and IM_TLS_KEY go together")
+        if self.ops_port and self.ops_port == self.http_port:
+            raise ConfigError("IM_OPS_PORT must differ from IM_HTTP_PORT (or be 0: off)")
+        if min(self.max_connections, self.max_connections_per_address,
+               self.max_unauthenticated) < 1 or self.header_timeout_s <= 0:  # fmt: skip
+            raise ConfigError("connection limits must be >= 1 and IM_HEADER_TIMEOUT_S > 0")
+        try:
+            TrustedProxies(self.trusted_proxies)
+        except ValueError as e:
+            raise ConfigError(f"IM_TRUSTED_PROXIES: {e}") from None

@@ -12,13 +12,21 @@ receiving, close) stays uvicorn's, through ASGI.
 
 `python -m im` runs uvicorn with this class (`ws=`); the gateway refuses a
 connection when the extension is missing, rather than silently running slow.
+
+The connection came through the edge's HTTP protocol (im/edge.py), which
+counted it and decided who the client is (a trusted proxy's forwarded
+address); this protocol keeps that address for the scope and gives the
+connection's places back when the socket closes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, ClassVar
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from im.edge import Edge
 
 EXTENSION = "im.direct_write"
 
@@ -47,6 +55,20 @@ class DirectWriter:
 
 
 class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
+    edge: ClassVar[Edge | None] = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        ticket = self.edge.ticket(transport) if self.edge is not None else None
+        forwarded = ticket.address if ticket is not None else None
+        if forwarded is not None and self.client is not None and forwarded != self.client[0]:
+            self.client = (forwarded, 0)  # a trusted proxy's client: the scope's address
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self.edge is not None:
+            self.edge.close(self.transport)
+
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         # The app's task is created but has not run yet: the scope can still grow.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from stack import install, probes
 from stack.procs import Proc, ProcessFailed
-from stack.services import Say, Service, all_services
+from stack.services import Say, Service, all_services, node_ops_port, node_port
 from stack.settings import StackSettings
 
 
@@ -132,10 +132,11 @@ def print_where(s: StackSettings, out: Callable[[str], None]) -> None:
     out("")
     out("The stack is up (all on 127.0.0.1):")
     for i in range(s.nodes):
-        port = s.http_port + i
+        port, ops = node_port(s, i), node_ops_port(s, i)
         out(
             f"  IM server node-{i + 1}: http://127.0.0.1:{port}  (WebSocket ws://127.0.0.1:{port}/ws)"
         )
+        out(f"    ops (metrics, readiness): http://127.0.0.1:{ops}/metrics  /readyz")
     out(
         f"  analytics query API: http://127.0.0.1:{s.analytics_port}/query?sql=SELECT+1"
         "  (admins: Authorization: Bearer <token from POST /api/login>)"

@@ -189,10 +189,16 @@ def node_port(s: StackSettings, index: int) -> int:
     return s.http_port + index
 
 
+def node_ops_port(s: StackSettings, index: int) -> int:
+    """The node's ops port (/metrics, /readyz; loopback)."""
+    return s.ops_port + index
+
+
 def _server(index: int) -> Callable[[StackSettings, Say], Launch]:
     def launch(s: StackSettings, say: Say) -> Launch:
         env = base_env(s)
-        env.update(IM_NODE_ID=f"node-{index + 1}", IM_HTTP_PORT=str(node_port(s, index)))
+        env.update(IM_NODE_ID=f"node-{index + 1}", IM_HTTP_PORT=str(node_port(s, index)),
+                   IM_OPS_PORT=str(node_ops_port(s, index)))  # fmt: skip
         return Launch([sys.executable, "-m", "im"], env)
 
     return launch
@@ -220,7 +226,7 @@ def infra() -> list[Service]:
 
 def _server_probe(index: int) -> Callable[[StackSettings], str | None]:
     def probe(s: StackSettings) -> str | None:
-        return probes.http_ready(f"http://127.0.0.1:{node_port(s, index)}/readyz")
+        return probes.http_ready(f"http://127.0.0.1:{node_ops_port(s, index)}/readyz")
 
     return probe
 
@@ -232,7 +238,7 @@ def apps(s: StackSettings) -> list[Service]:
             _server(i),
             _server_probe(i),
             60,
-            ports=lambda st, i=i: [node_port(st, i)],  # type: ignore[misc]
+            ports=lambda st, i=i: [node_port(st, i), node_ops_port(st, i)],  # type: ignore[misc]
         )
         for i in range(s.nodes)
     ]

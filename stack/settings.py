@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from im.envconfig import setting
+from im.envconfig import ConfigError, setting
 
 _DEFAULT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "im-stack")
 
@@ -23,6 +23,7 @@ class StackSettings:
     kafka_heap: str = setting("IM_KAFKA_HEAP", "512m", "broker JVM heap")
     http_port: int = setting("IM_HTTP_PORT", 8080, "first server node's port")
     nodes: int = setting("IM_NODES", 1, "server nodes (ports http_port, +1, ...)")
+    ops_port: int = setting("IM_OPS_PORT", 9080, "first server node's ops port (+1, ...)")
     analytics_port: int = setting("IM_ANALYTICS_PORT", 8090, "analytics query API port")
     clickhouse_url: str = setting(
         "IM_CLICKHOUSE_URL", "", "empty: embedded chDB under the stack dir; else a server URL"
@@ -33,6 +34,19 @@ class StackSettings:
     # More settings for the stack's programs, over what the environment gives
     # them (tests use this; not read from the environment itself).
     extra_env: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        named = [("IM_REDIS_PORT", self.redis_port), ("IM_KAFKA_PORT", self.kafka_port),
+                 ("IM_KAFKA_CONTROLLER_PORT", self.kafka_controller_port),
+                 ("IM_ANALYTICS_PORT", self.analytics_port)]  # fmt: skip
+        for i in range(self.nodes):  # each node has a client port and an ops port
+            named += [(f"IM_HTTP_PORT+{i}", self.http_port + i),
+                      (f"IM_OPS_PORT+{i}", self.ops_port + i)]  # fmt: skip
+        seen: dict[int, str] = {}
+        for name, port in named:
+            if port in seen:
+                raise ConfigError(f"{name} and {seen[port]} are both port {port}")
+            seen[port] = name
 
     @property
     def root(self) -> Path:

@@ -31,6 +31,7 @@ PORTS = {
         "IM_KAFKA_PORT",
         "IM_KAFKA_CONTROLLER_PORT",
         "IM_HTTP_PORT",
+        "IM_OPS_PORT",
         "IM_ANALYTICS_PORT",
     )
 }
@@ -43,6 +44,7 @@ def test_stack_settings() -> StackSettings:
         "IM_KAFKA_PORT": str(PORTS["IM_KAFKA_PORT"]),
         "IM_KAFKA_CONTROLLER_PORT": str(PORTS["IM_KAFKA_CONTROLLER_PORT"]),
         "IM_HTTP_PORT": str(PORTS["IM_HTTP_PORT"]),
+        "IM_OPS_PORT": str(PORTS["IM_OPS_PORT"]),
         "IM_ANALYTICS_PORT": str(PORTS["IM_ANALYTICS_PORT"]),
         "IM_KAFKA_PARTITIONS": "4",
         # Short windows and ticks so event-time results come within seconds.

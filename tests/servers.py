@@ -25,19 +25,22 @@ def server_node(
     port: int,
     ready_path: str = "/readyz",
     probe: Callable[[], str | None] | None = None,
+    ops_port: int | None = None,
     **env: str,
 ) -> Iterator[Proc]:
     """A `python -m im` node on `port`, stopped (SIGTERM) when the block ends.
 
-    `probe` (None when ready, else why not) replaces the plain-HTTP readiness
-    probe, e.g. for a node serving HTTPS."""
+    Its ops port (/metrics, /readyz) is `ops_port`, or a free one; readiness
+    is `ready_path` there. `probe` (None when ready, else why not) replaces
+    that plain-HTTP probe, e.g. for a node serving HTTPS."""
     s = stack.settings
+    ops = ops_port or free_port()
     environ = base_env(s)
-    environ.update(IM_NODE_ID=name, IM_HTTP_PORT=str(port), **env)
+    environ.update(IM_NODE_ID=name, IM_HTTP_PORT=str(port), IM_OPS_PORT=str(ops), **env)
     proc = Proc(f"test-{name}", s.run, s.logs)
     proc.stop()
     proc.start([sys.executable, "-m", "im"], environ)
-    url = f"http://127.0.0.1:{port}{ready_path}"
+    url = f"http://127.0.0.1:{ops}{ready_path}"
     check = probe or (lambda: probes.http_ready(url))
     why: str | None = None
 

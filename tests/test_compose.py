@@ -52,6 +52,8 @@ MUST_SET = {
         "IM_NODE_ID",
         "IM_HTTP_HOST",
         "IM_HTTP_PORT",
+        "IM_OPS_HOST",
+        "IM_OPS_PORT",
         "IM_REDIS_URL",
         "IM_KAFKA_BOOTSTRAP",
     },
@@ -219,6 +221,7 @@ def test_servers_listen_on_all_interfaces_with_distinct_node_ids(
 ) -> None:
     envs = [environment(services[s]) for s in SERVERS]
     assert all(e["IM_HTTP_HOST"] == ALL_INTERFACES for e in envs)
+    assert all(e["IM_OPS_HOST"] == ALL_INTERFACES for e in envs)  # for the compose network
     assert len({e["IM_NODE_ID"] for e in envs}) == len(SERVERS)
     assert environment(services["analytics"])["IM_ANALYTICS_HOST"] == ALL_INTERFACES
 
@@ -346,8 +349,11 @@ def test_long_running_services_have_healthchecks(services: dict[str, dict[str, A
 
 def test_probes_use_the_right_endpoints(services: dict[str, dict[str, Any]]) -> None:
     for name in SERVERS:
-        port = environment(services[name])["IM_HTTP_PORT"]
-        assert f"http://127.0.0.1:{port}/readyz" in healthcheck_text(services[name])
+        env = environment(services[name])
+        assert f"http://127.0.0.1:{env['IM_OPS_PORT']}/readyz" in healthcheck_text(services[name])
+        # The ops port stays on the compose network: no published port maps to it.
+        published = [str(p).rsplit(":", 1)[-1] for p in services[name].get("ports", [])]
+        assert env["IM_OPS_PORT"] not in published and env["IM_HTTP_PORT"] in published
     port = environment(services["analytics"])["IM_ANALYTICS_PORT"]
     assert f"http://127.0.0.1:{port}/healthz" in healthcheck_text(services["analytics"])
     assert "IM_STREAM_READY_FILE" in healthcheck_text(services["stream-submit"])

@@ -91,14 +91,15 @@ def parse(
 @dataclass(frozen=True)
 class StackPorts:
     """The ports of a benchmark's own stack (stack.manager.Stack): Redis, Kafka, the HTTP
-    server, analytics. Set even for what it does not start, so no setting points at the
-    developer's (.stack) or the tests' (.stack-test) stack."""
+    server and its ops port, analytics. Set even for what it does not start, so no setting
+    points at the developer's (.stack) or the tests' (.stack-test) stack."""
 
     redis: int
     kafka: int
     kafka_controller: int
     http: int
     analytics: int
+    ops: int
 
     def stack_env(self, stack_dir: Path) -> dict[str, str]:
         """The IM_* variables of a stack in `stack_dir` on these ports."""
@@ -109,6 +110,7 @@ class StackPorts:
             "IM_KAFKA_CONTROLLER_PORT": str(self.kafka_controller),
             "IM_HTTP_PORT": str(self.http),
             "IM_ANALYTICS_PORT": str(self.analytics),
+            "IM_OPS_PORT": str(self.ops),
         }
         if "IM_CACHE_DIR" in os.environ:  # where the Kafka and Flink jars already are
             env["IM_CACHE_DIR"] = os.environ["IM_CACHE_DIR"]

@@ -12,18 +12,20 @@ from tests.client import User
 from tests.ports import free_port
 from tests.servers import server_node
 
-PORT = free_port()
+PORT, OPS = free_port(), free_port()
+OPS_BASE = f"http://127.0.0.1:{OPS}"  # /metrics and /readyz
 
 
 @pytest.fixture(scope="module")
 def base(stack: Stack) -> Iterator[str]:
-    with server_node(stack, "http-node", PORT):
+    with server_node(stack, "http-node", PORT, ops_port=OPS):
         yield f"http://127.0.0.1:{PORT}"
 
 
 async def test_healthz_and_readyz(base: str) -> None:
     async with httpx.AsyncClient(base_url=base) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok", "node": "http-node"}
+    async with httpx.AsyncClient(base_url=OPS_BASE) as http:
         r = await http.get("/readyz")
         assert r.status_code == 200
         assert r.json() == {"status": "ok", "checks": {"redis": "ok", "kafka": "ok"}}
@@ -31,7 +33,7 @@ async def test_healthz_and_readyz(base: str) -> None:
 
 async def test_metrics_count_connections_and_report_gc_pauses(base: str) -> None:
     user = await User.create(base, "metrics")
-    async with httpx.AsyncClient(base_url=base) as http:
+    async with httpx.AsyncClient(base_url=OPS_BASE) as http:
         before = (await http.get("/metrics")).json()
         devices = [await user.connect(f"d{i}") for i in range(3)]
         during = (await http.get("/metrics")).json()
@@ -47,10 +49,10 @@ async def test_metrics_count_connections_and_report_gc_pauses(base: str) -> None
 
 def test_readyz_names_the_dependency_that_is_down(stack: Stack) -> None:
     # Redis URL pointing at a closed port: alive, not ready, says why.
-    with server_node(
-        stack, "no-redis", PORT + 1, ready_path="/healthz", IM_REDIS_URL="redis://127.0.0.1:1/0"
-    ):
-        r = httpx.get(f"http://127.0.0.1:{PORT + 1}/readyz")
+    ops = free_port()
+    with server_node(stack, "no-redis", PORT + 1, ready_path="/healthz", ops_port=ops,
+                     IM_REDIS_URL="redis://127.0.0.1:1/0"):  # fmt: skip
+        r = httpx.get(f"http://127.0.0.1:{ops}/readyz")
         assert r.status_code == 503
         body = r.json()
         assert body["status"] == "unavailable"

@@ -19,6 +19,7 @@ from tests.ports import free_port
 from tests.servers import server_node
 
 PORT_TLS = free_port()  # HTTPS / WSS
+OPS_TLS = free_port()  # the ops port speaks TLS too (one server, one certificate)
 
 
 @dataclass
@@ -54,7 +55,7 @@ def https_probe(port: int, ctx: ssl.SSLContext) -> Callable[[], str | None]:
 def tls(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsNode]:
     cert, key = make_cert(tmp_path_factory.mktemp("tls"))
     ctx = ssl.create_default_context(cafile=str(cert))
-    with server_node(stack, "gw-tls", PORT_TLS, probe=https_probe(PORT_TLS, ctx),
+    with server_node(stack, "gw-tls", PORT_TLS, probe=https_probe(OPS_TLS, ctx), ops_port=OPS_TLS,
                      IM_TLS_CERT=str(cert), IM_TLS_KEY=str(key)):  # fmt: skip
         yield TlsNode(f"https://127.0.0.1:{PORT_TLS}", ctx)
 
