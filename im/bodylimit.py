@@ -1,10 +1,14 @@
 """One bound on every HTTP request body, before any route reads it.
 
 A body declared larger than `MAX_BODY_BYTES` (`Content-Length`) is refused
-at once, unread; a chunked body is read until it passes the limit and then
-refused. Either way the answer is 413 `too_large` with the error body and
-`Connection: close`, so the client stops sending and the node never holds
-more than the limit (plus one chunk) of it. A body within the limit is read
+unread; a chunked body is read until it passes the limit and then refused.
+Either way the answer is 413 `too_large` with the error body and
+`Connection: close`, and the node never holds more than the limit (plus one
+chunk) of it. A refused body of up to `DRAIN_BYTES` is first read and thrown
+away: answering and closing while the client still sends makes the kernel
+reset the connection, and the client may lose the answer (a lingering
+close); past that the answer goes out at once and such a client may see a
+reset instead (the header deadline bounds the draining's time). A body within the limit is read
 here and handed to the route whole, so no route can read past the limit.
 
 Starlette's own `max_body_size` checks only when a route reads the body (a
@@ -20,6 +24,7 @@ from im import errors as E
 from im.http_api import json_response
 
 MAX_BODY_BYTES = 65536
+DRAIN_BYTES = 1 << 20  # a refused body up to this size is read (and dropped) first
 
 
 class BodyLimit:
@@ -37,6 +42,8 @@ class BodyLimit:
             await self.app(scope, receive, send)  # no body
             return
         if length is not None and int(length) > self.max_bytes:
+            if int(length) <= DRAIN_BYTES:
+                await _drain(receive, int(length))
             await too_large(scope, receive, send)
             return
         body = bytearray()
@@ -46,6 +53,8 @@ class BodyLimit:
                 return  # the client left (or missed the header deadline): nobody to answer
             body += message.get("body", b"")
             if len(body) > self.max_bytes:
+                if message.get("more_body", False):
+                    await _drain(receive, DRAIN_BYTES - len(body))
                 await too_large(scope, receive, send)
                 return
             if not message.get("more_body", False):
@@ -57,6 +66,15 @@ async def too_large(scope: Scope, receive: Receive, send: Send) -> None:
     error = E.ApiError(E.TOO_LARGE, "request body is too large", 413)
     response = json_response(error.body(), 413, headers={"connection": "close"})
     await response(scope, receive, send)
+
+
+async def _drain(receive: Receive, up_to: int) -> None:
+    """Read and drop up to `up_to` more bytes of the body (or until it ends)."""
+    while up_to > 0:
+        message = await receive()
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            return
+        up_to -= len(message.get("body", b""))
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -22,7 +22,7 @@ from tests.ports import free_port
 from tests.servers import server_node
 from tests.waiting import wait_until
 
-PORT = free_port()
+PORT, OPS_PORT = free_port(), free_port()
 MAX_CONNECTIONS = 3
 AUTH_FAILED_EVENTS = 3
 
@@ -31,12 +31,14 @@ AUTH_FAILED_EVENTS = 3
 def bounded(stack: Stack) -> Iterator[str]:
     env = {"IM_MAX_CONNECTIONS_PER_USER": str(MAX_CONNECTIONS),
            "IM_AUTH_FAILED_EVENTS_PER_MIN": str(AUTH_FAILED_EVENTS)}  # fmt: skip
-    with server_node(stack, "gw-bounded", PORT, **env):
+    with server_node(stack, "gw-bounded", PORT, ops_port=OPS_PORT, **env):
         yield f"http://127.0.0.1:{PORT}"
 
 
 async def metrics(base: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=base) as http:
+    """The node's numbers, from its ops port (the client port answers 404 there)."""
+    assert base.endswith(f":{PORT}")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{OPS_PORT}") as http:
         body: dict[str, Any] = (await http.get("/metrics")).json()
         return body
 
