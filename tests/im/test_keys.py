@@ -30,6 +30,7 @@ PACKAGES = (
     "traffic",
     "dashboards",
     "alerts",
+    "monitor",
 )
 KEYS_PY = ROOT / "im" / "keys.py"
 LUA_DIR = ROOT / "im" / "lua"
@@ -40,6 +41,7 @@ NOT_KEYS = {
     ("contract/events.py", '"s:"'): "session event id prefix (its one home)",
     ("contract/events.py", '"n:"'): "connection event id prefix (its one home)",
     ("contract/events.py", '"t:"'): "tick event id prefix (its one home)",
+    ("contract/events.py", '"o:"'): "ops sample event id prefix (its one home)",
     ("im/cs.py", 'f"cs:{sid}:{n}:{what}"'): "cmid of a session notice (a message id)",
     ("im/loginlimit.py", '"sha256:"'): "digest form of a long id inside a key",
 }
