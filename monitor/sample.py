@@ -8,6 +8,7 @@ never users or message text.
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Mapping
@@ -34,7 +35,10 @@ class Sample:
     id: str = field(default_factory=lambda: events.OPS_SAMPLE_ID + secrets.token_hex(10))
 
     def event(self, node: str) -> dict[str, Any]:
-        """The checked `ops.sample` event (ValueError if it breaks the contract)."""
+        """The checked `ops.sample` event (ValueError if it breaks the contract, or if
+        the value is NaN or infinite: JSON has no such number)."""
+        if not math.isfinite(self.value):
+            raise ValueError(f"{self.metric}: {self.value} is not a finite number")
         return events.record(
             events.OPS_SAMPLE, id=self.id, ts=self.ts, node=node, source=self.source,
             metric=self.metric, value=float(self.value), labels=dict(self.labels),

@@ -48,7 +48,9 @@ async def test_memory_clients_and_keys_per_db(r: aioredis.Redis) -> None:
     assert value(out, "redis_fragmentation_ratio") > 0
     assert value(out, "redis_connected_clients") >= 1
     assert value(out, "redis_blocked_clients") == 0
-    assert value(out, "redis_maxclients") == int((await r.config_get("maxclients"))["maxclients"])
+    assert value(out, "redis_maxclients") == int(
+        str((await r.config_get("maxclients"))["maxclients"])
+    )
     assert value(out, "redis_rejected_connections_total") == 0
     assert value(out, "redis_evicted_keys_total") == 0
     assert value(out, "redis_keys", db="0") == 2
