@@ -137,6 +137,7 @@ def print_where(s: StackSettings, out: Callable[[str], None]) -> None:
             f"  IM server node-{i + 1}: http://127.0.0.1:{port}  (WebSocket ws://127.0.0.1:{port}/ws)"
         )
     out(f"  analytics query API: http://127.0.0.1:{s.analytics_port}/query?sql=SELECT+1")
+    out(f"  ops collector:       http://127.0.0.1:{s.monitor_port}/healthz  (samples: im.ops)")
     out(f"  ClickHouse:          {s.effective_clickhouse_url}")
     out(f"  Kafka:               {s.kafka_bootstrap}")
     out(f"  Redis:               {s.redis_url}")
