@@ -76,29 +76,35 @@ class KafkaSampler:
             out.append(
                 S("kafka_partition_end_offset", end, topic=tp.topic, partition=str(tp.partition))
             )
-        out += self._rates("", "kafka_topic_produce_rate_per_second", ends, now)
+        out += [
+            S("kafka_topic_produce_rate_per_second", rate, topic=topic)
+            for topic, rate in self._rates("", ends, now).items()
+        ]
         groups = self.groups or tuple(sorted(str(g[0]) for g in await admin.list_consumer_groups()))
         for group in groups:
             committed = await admin.list_consumer_group_offsets(group)
             offsets = {tp: m.offset for tp, m in committed.items() if m.offset >= 0 and tp in ends}
             out += await self._lag(group, offsets, ends)
-            out += self._rates(group, "kafka_consumer_rate_per_second", offsets, now)
+            out += [
+                S("kafka_consumer_rate_per_second", rate, group=group, topic=topic)
+                for topic, rate in self._rates(group, offsets, now).items()
+            ]
         return out
 
     def _rates(
-        self, group: str, metric: str, offsets: dict[TopicPartition, int], now: float
-    ) -> list[Sample]:
-        """Records per second per topic since the last round (none on the first)."""
+        self, group: str, offsets: dict[TopicPartition, int], now: float
+    ) -> dict[str, float]:
+        """topic -> records per second of the offsets' growth since the last round
+        (none on the first round, or when an offset went back)."""
         per_topic: dict[str, int] = defaultdict(int)
         for tp, n in offsets.items():
             per_topic[tp.topic] += n
-        out = []
+        out = {}
         for topic, total in sorted(per_topic.items()):
             last = self._last.get((group, topic))
             self._last[(group, topic)] = (now, total)
             if last is not None and now > last[0] and total >= last[1]:
-                labels = {"topic": topic, **({"group": group} if group else {})}
-                out.append(S(metric, (total - last[1]) / (now - last[0]), **labels))
+                out[topic] = (total - last[1]) / (now - last[0])
         return out
 
     async def _lag(

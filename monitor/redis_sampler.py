@@ -83,7 +83,7 @@ class RedisSampler:
 
 
 def info_samples(info: dict[str, Any]) -> list[Sample]:
-    out = [S(metric, float(info[field])) for field, metric in GAUGES.items() if field in info]
+    out = [Sample(S.source, name, float(info[f])) for f, name in GAUGES.items() if f in info]
     used, most = info.get("used_memory", 0), info.get("maxmemory", 0)
     if most:
         policy = str(info.get("maxmemory_policy", ""))
