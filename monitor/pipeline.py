@@ -34,28 +34,31 @@ class PipelineSampler:
     def __init__(self, bootstrap: str, tables: tuple[results.Result, ...] = results.STORED):
         self.bootstrap, self.tables = bootstrap, tables
         self.reader = KafkaReader(bootstrap)
+        self._admin: AIOKafkaAdminClient | None = None
 
     async def close(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            await admin.close()
         await self.reader.close()
 
     async def sample(self) -> list[Sample]:
         try:
             return await self.freshness()
         except Exception:
-            await self.reader.close()  # a fresh consumer next round
+            await self.close()  # fresh clients next round
             raise
 
     async def _partitions(self, topics: list[str]) -> list[TopicPartition]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
-        await admin.start()
-        try:
-            described = await admin.describe_topics(topics)
-        finally:
-            await admin.close()
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+            await admin.start()
+            self._admin = admin
+        described = await self._admin.describe_topics(topics)
         return [
             TopicPartition(t["topic"], p["partition"])
             for t in described
-            if not t["error_code"]
+            if not t["error_code"]  # a topic not created yet
             for p in t["partitions"]
         ]
 
