@@ -1,7 +1,10 @@
-"""Reading a few chosen records from Kafka: at an offset, or the last few of a partition.
+"""The collector's Kafka clients: an admin client (metadata, groups) and a consumer of
+no group that reads a few chosen records (at an offset, or the last few of a partition).
 
-A consumer of no group, `read_committed` like every reader of the project
-(end offsets are then the last stable offsets: what a consumer can reach).
+The consumer reads `read_committed` like every reader of the project (end
+offsets are then the last stable offsets: what a consumer can reach). Both
+are made on first use and made again after `close()` (a sampler closes them
+when a round fails, so the next round starts from fresh connections).
 """
 
 from __future__ import annotations
@@ -10,12 +13,21 @@ import time
 from collections.abc import Mapping
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 
-class KafkaReader:
+class KafkaClients:
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self._consumer: AIOKafkaConsumer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def admin(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
+            await admin.start()
+            self._admin = admin
+        return self._admin
 
     async def consumer(self) -> AIOKafkaConsumer:
         if self._consumer is None:
@@ -35,8 +47,11 @@ class KafkaReader:
 
     async def close(self) -> None:
         consumer, self._consumer = self._consumer, None
+        admin, self._admin = self._admin, None
         if consumer is not None:
             await consumer.stop()
+        if admin is not None:
+            await admin.close()
 
     async def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
         if not tps:

@@ -19,9 +19,8 @@ import time
 from collections import defaultdict
 
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
-from monitor.kafka_read import KafkaReader
+from monitor.kafka_read import KafkaClients
 from monitor.sample import Maker, Sample
 
 S = Maker("kafka")
@@ -31,23 +30,12 @@ class KafkaSampler:
     name = "kafka"
 
     def __init__(self, bootstrap: str, groups: tuple[str, ...] = ()) -> None:
-        self.bootstrap, self.groups = bootstrap, groups
-        self.reader = KafkaReader(bootstrap)
-        self._admin: AIOKafkaAdminClient | None = None
+        self.groups = groups
+        self.kafka = KafkaClients(bootstrap)
         self._last: dict[tuple[str, str], tuple[float, int]] = {}  # (group, topic) -> at, offset
 
-    async def _client(self) -> AIOKafkaAdminClient:
-        if self._admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
-            await admin.start()
-            self._admin = admin
-        return self._admin
-
     async def close(self) -> None:
-        admin, self._admin = self._admin, None
-        if admin is not None:
-            await admin.close()
-        await self.reader.close()
+        await self.kafka.close()
 
     async def sample(self) -> list[Sample]:
         try:
@@ -57,7 +45,7 @@ class KafkaSampler:
             raise
 
     async def _sample(self) -> list[Sample]:
-        admin = await self._client()
+        admin = await self.kafka.admin()
         cluster = await admin.describe_cluster()
         topics = [t for t in await admin.describe_topics() if not t["is_internal"]]
         parts = [p for t in topics for p in t["partitions"]]
@@ -70,7 +58,7 @@ class KafkaSampler:
             S("kafka_partitions_offline", sum(p["leader"] < 0 for p in parts)),
         ]  # fmt: skip
         tps = [TopicPartition(t["topic"], p["partition"]) for t in topics for p in t["partitions"]]
-        ends = await self.reader.end_offsets(tps)
+        ends = await self.kafka.end_offsets(tps)
         now = time.monotonic()
         for tp, end in sorted(ends.items()):
             out.append(
@@ -111,7 +99,7 @@ class KafkaSampler:
         self, group: str, committed: dict[TopicPartition, int], ends: dict[TopicPartition, int]
     ) -> list[Sample]:
         lagging = {tp: (off, ends[tp]) for tp, off in committed.items() if ends[tp] > off}
-        oldest = await self.reader.read(lagging, limit=1)
+        oldest = await self.kafka.read(lagging, limit=1)
         now_ms = time.time() * 1000
         out: list[Sample] = []
         records: dict[str, int] = defaultdict(int)

@@ -18,10 +18,9 @@ import time
 
 import orjson
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from contract import results
-from monitor.kafka_read import KafkaReader
+from monitor.kafka_read import KafkaClients
 from monitor.sample import Maker, Sample
 
 S = Maker("pipeline")
@@ -32,15 +31,11 @@ class PipelineSampler:
     name = "pipeline"
 
     def __init__(self, bootstrap: str, tables: tuple[results.Result, ...] = results.STORED):
-        self.bootstrap, self.tables = bootstrap, tables
-        self.reader = KafkaReader(bootstrap)
-        self._admin: AIOKafkaAdminClient | None = None
+        self.tables = tables
+        self.kafka = KafkaClients(bootstrap)
 
     async def close(self) -> None:
-        admin, self._admin = self._admin, None
-        if admin is not None:
-            await admin.close()
-        await self.reader.close()
+        await self.kafka.close()
 
     async def sample(self) -> list[Sample]:
         try:
@@ -50,11 +45,7 @@ class PipelineSampler:
             raise
 
     async def _partitions(self, topics: list[str]) -> list[TopicPartition]:
-        if self._admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=10_000)
-            await admin.start()
-            self._admin = admin
-        described = await self._admin.describe_topics(topics)
+        described = await (await self.kafka.admin()).describe_topics(topics)
         return [
             TopicPartition(t["topic"], p["partition"])
             for t in described
@@ -64,10 +55,10 @@ class PipelineSampler:
 
     async def freshness(self) -> list[Sample]:
         tps = await self._partitions([r.topic for r in self.tables])
-        ends = await self.reader.end_offsets(tps)
-        starts = await self.reader.begin_offsets(tps)
+        ends = await self.kafka.end_offsets(tps)
+        starts = await self.kafka.begin_offsets(tps)
         ranges = {tp: (max(starts[tp], end - TAIL), end) for tp, end in ends.items()}
-        tails = await self.reader.read(ranges)
+        tails = await self.kafka.read(ranges)
         now_ms = time.time() * 1000
         out = []
         for result in self.tables:

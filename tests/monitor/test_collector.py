@@ -36,21 +36,14 @@ async def outbox_events(r: aioredis.Redis, node: str) -> list[tuple[str, str, di
     return out
 
 
-class Broken:
-    name = "broken"
+class Raising:
+    """A sampler whose every round raises `error`."""
+
+    def __init__(self, name: str, error: Exception) -> None:
+        self.name, self.error = name, error
 
     async def sample(self) -> list[Sample]:
-        raise RuntimeError("boom")
-
-    async def close(self) -> None:
-        return None
-
-
-class Unset:
-    name = "unset"
-
-    async def sample(self) -> list[Sample]:
-        raise Skipped("unset")
+        raise self.error
 
     async def close(self) -> None:
         return None
@@ -64,8 +57,8 @@ async def test_every_sample_reaches_the_outbox_as_a_contract_valid_event(
     samplers: list[Sampler] = [
         RedisSampler(client, 100, 3, 128),
         HostSampler(None, ()),
-        Broken(),
-        Unset(),
+        Raising("broken", RuntimeError("boom")),
+        Raising("unset", Skipped("unset")),
     ]
     coll = Collector(samplers, SampleWriter(client, node, 60, 1000), 10)
     try:

@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator
 
-import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from monitor.kafka_sampler import KafkaSampler
 from monitor.sample import Sample
 from stack.manager import Stack
 from tests.monitor.helpers import find, value
-
-
-@pytest.fixture
-async def topic(stack: Stack) -> AsyncIterator[str]:
-    name = f"test.monitor.{secrets.token_hex(4)}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.settings.kafka_bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(name, num_partitions=2, replication_factor=1)])
-    try:
-        yield name
-    finally:
-        await admin.delete_topics([name])
-        await admin.close()
 
 
 async def produce(bootstrap: str, topic: str, per_partition: int, first_ts: int | None) -> None:

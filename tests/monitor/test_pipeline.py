@@ -8,13 +8,12 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from contract import results
 from monitor.flink import FlinkSampler
@@ -29,30 +28,17 @@ from tests.waiting import wait_until
 JOB = Path(__file__).with_name("flinkjob.py")
 
 
-@pytest.fixture
-async def result_topic(stack: Stack) -> AsyncIterator[str]:
-    name = f"test.monitor.results.{secrets.token_hex(4)}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.settings.kafka_bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(name, num_partitions=2, replication_factor=1)])
-    try:
-        yield name
-    finally:
-        await admin.delete_topics([name])
-        await admin.close()
-
-
 def count_row(window_end: int) -> bytes:
     row = {"window_start": window_end - 5000, "window_end": window_end, "conv": "c", "messages": 1}
     return orjson.dumps(row)
 
 
 async def test_freshness_is_now_minus_the_newest_committed_time_field(
-    stack: Stack, result_topic: str
+    stack: Stack, topic: str
 ) -> None:
     # Written as the job writes: in transactions (each ends with a marker
     # per partition), and an aborted one that a read_committed reader never sees.
-    table = dataclasses.replace(results.MESSAGE_COUNTS, topic=result_topic)
+    table = dataclasses.replace(results.MESSAGE_COUNTS, topic=topic)
     now = int(time.time() * 1000)
     newest = now - 30_000
     producer = AIOKafkaProducer(
@@ -65,9 +51,9 @@ async def test_freshness_is_now_minus_the_newest_committed_time_field(
         for p, ends in ((0, [newest - 9000, newest]), (1, [newest - 5000, newest - 1000])):
             for end in ends:
                 async with producer.transaction():
-                    await producer.send(result_topic, count_row(end), partition=p)
+                    await producer.send(topic, count_row(end), partition=p)
         await producer.begin_transaction()
-        await producer.send(result_topic, count_row(now), partition=1)
+        await producer.send(topic, count_row(now), partition=1)
         await producer.abort_transaction()
     finally:
         await producer.stop()
@@ -82,8 +68,8 @@ async def test_freshness_is_now_minus_the_newest_committed_time_field(
     assert (before - newest) / 1000 <= age <= (after - newest) / 1000
 
 
-async def test_no_freshness_for_an_empty_result_topic(stack: Stack, result_topic: str) -> None:
-    table = dataclasses.replace(results.MODERATION, topic=result_topic)
+async def test_no_freshness_for_an_empty_topic(stack: Stack, topic: str) -> None:
+    table = dataclasses.replace(results.MODERATION, topic=topic)
     sampler = PipelineSampler(stack.settings.kafka_bootstrap, (table,))
     try:
         assert await sampler.sample() == []
