@@ -3,6 +3,7 @@
 # The image of this project's programs, used by docker-compose.yml:
 #   python -m im          one IM server node
 #   python -m analytics   Kafka -> ClickHouse sink and query API
+#   python -m monitor     the ops collector (samples into the outbox -> im.ops)
 #   python -m streaming   the PyFlink job (local mini-cluster), or
 #   flink run -m jobmanager:8081 -pym streaming   the same job submitted to a
 #                         Flink cluster, with the CLI that PyFlink bundles
@@ -54,6 +55,7 @@ COPY analytics/ analytics/
 COPY stack/ stack/
 COPY dashboards/ dashboards/
 COPY alerts/ alerts/
+COPY monitor/ monitor/
 
 # PYTHONPATH: `python -m ...` from any folder, and the Python process that
 # `flink run -pym streaming` starts finds the modules too.

@@ -185,7 +185,7 @@ SERVER_EVENTS = (
     CS_REQUEUED,
     TICK,
 )
-# Written by the collector, not the chat server (planned until it exists).
+# Written by the collector (python -m monitor), not the chat server.
 COLLECTOR_EVENTS = (OPS_SAMPLE,)
 BY_TYPE = {e.name: e for e in (*SERVER_EVENTS, *COLLECTOR_EVENTS)}
 

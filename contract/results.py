@@ -22,6 +22,9 @@ class Result:
     fields: tuple[Field, ...]
     doc: str
     order_by: tuple[str, ...] | None  # ClickHouse ORDER BY (what identifies a row)
+    # The event time a row is "as of" (window end, last message): the
+    # collector's freshness of the result is now minus the newest one.
+    time_field: str | None = None
 
     def problems(self, row: dict[str, Any]) -> list[str]:
         return check(self.fields, row, self.table)
@@ -48,6 +51,7 @@ MESSAGE_COUNTS = Result(
     (*_WINDOW, _s("conv", "conversation"), _n("messages", "distinct messages in the window")),
     "messages per conversation per tumbling window",
     ("conv", "window_start"),
+    "window_end",
 )
 REPLY_RATES = Result(
     "reply_rates",
@@ -64,6 +68,7 @@ REPLY_RATES = Result(
     ),
     "5-minute reply rate per window and agent",
     ("agent", "window_start"),
+    "window_end",
 )
 CONVERSATION_SESSIONS = Result(
     "conversation_sessions",
@@ -81,6 +86,7 @@ CONVERSATION_SESSIONS = Result(
     ),
     "one ended activity session of a cs conversation (session window)",
     ("conv", "start"),
+    "end",
 )
 MODERATION = Result(
     "moderation",
@@ -96,6 +102,7 @@ MODERATION = Result(
     ),
     "one detection of a CEP rule",
     ("user", "rule", "first_ts"),
+    "last_ts",
 )
 
 # Commands on im.control: two shapes, one sink table with the union of their fields.
@@ -119,6 +126,7 @@ CONTROL = Result(
     (_s("type", "cs.close_inactive or user.mute"), *merged(*COMMANDS.values())),
     "commands the server obeys",
     None,
+    "ts",
 )
 
 RESULTS = (MESSAGE_COUNTS, REPLY_RATES, CONVERSATION_SESSIONS, MODERATION, CONTROL)

@@ -141,6 +141,7 @@ def print_where(s: StackSettings, out: Callable[[str], None]) -> None:
         f"  analytics query API: http://127.0.0.1:{s.analytics_port}/query?sql=SELECT+1"
         "  (admins: Authorization: Bearer <token from POST /api/login>)"
     )
+    out(f"  ops collector:       http://127.0.0.1:{s.monitor_port}/healthz  (samples: im.ops)")
     out(f"  ClickHouse:          {s.effective_clickhouse_url}")
     out(f"  Kafka:               {s.kafka_bootstrap}")
     out(f"  Redis:               {s.redis_url}")

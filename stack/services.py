@@ -75,6 +75,10 @@ def _redis(s: StackSettings, say: Say) -> Launch:
         "yes",
         "--appendfsync",
         s.redis_appendfsync,
+        "--maxmemory",
+        s.redis_maxmemory,
+        "--maxmemory-policy",
+        "noeviction",
         "--save",
         "",
         "--daemonize",
@@ -185,6 +189,18 @@ def _stream(s: StackSettings, say: Say) -> Launch:
     return Launch([sys.executable, "-m", "streaming"], env)
 
 
+def _monitor(s: StackSettings, say: Say) -> Launch:
+    env = base_env(s)
+    data = [s.data / d for d in ("redis", "kafka", "clickhouse", "checkpoints")]
+    env.update(
+        IM_NODE_ID="monitor",
+        IM_MONITOR_PORT=str(s.monitor_port),
+        IM_OPS_RUN_DIR=str(s.run),
+        IM_OPS_DATA_DIRS=",".join(str(d) for d in data),
+    )
+    return Launch([sys.executable, "-m", "monitor"], env)
+
+
 def node_port(s: StackSettings, index: int) -> int:
     return s.http_port + index
 
@@ -257,6 +273,13 @@ def apps(s: StackSettings) -> list[Service]:
             180,
         ),
         *servers,
+        Service(
+            "monitor",
+            _monitor,
+            lambda st: probes.http_ready(f"http://127.0.0.1:{st.monitor_port}/healthz"),
+            60,
+            ports=lambda st: [st.monitor_port],
+        ),
     ]
 
 

@@ -17,6 +17,9 @@ class StackSettings:
     cache_dir: str = setting("IM_CACHE_DIR", _DEFAULT_CACHE, "downloaded jars, reused")
     redis_port: int = setting("IM_REDIS_PORT", 16379, "Redis port")
     redis_appendfsync: str = setting("IM_REDIS_APPENDFSYNC", "everysec", "everysec or always")
+    # With noeviction: at the limit writes fail instead of dropping keys
+    # (README, Decisions), and the memory ratio the collector samples means something.
+    redis_maxmemory: str = setting("IM_REDIS_MAXMEMORY", "1gb", "Redis maxmemory (noeviction)")
     kafka_port: int = setting("IM_KAFKA_PORT", 19092, "Kafka client port")
     kafka_controller_port: int = setting("IM_KAFKA_CONTROLLER_PORT", 19093, "KRaft port")
     kafka_partitions: int = setting("IM_KAFKA_PARTITIONS", 4, "partitions per topic")
@@ -25,6 +28,7 @@ class StackSettings:
     nodes: int = setting("IM_NODES", 1, "server nodes (ports http_port, +1, ...)")
     ops_port: int = setting("IM_OPS_PORT", 9080, "first server node's ops port (+1, ...)")
     analytics_port: int = setting("IM_ANALYTICS_PORT", 8090, "analytics query API port")
+    monitor_port: int = setting("IM_MONITOR_PORT", 8095, "collector's /healthz port")
     clickhouse_url: str = setting(
         "IM_CLICKHOUSE_URL", "", "empty: embedded chDB under the stack dir; else a server URL"
     )

@@ -33,6 +33,7 @@ PORTS = {
         "IM_HTTP_PORT",
         "IM_OPS_PORT",
         "IM_ANALYTICS_PORT",
+        "IM_MONITOR_PORT",
     )
 }
 
@@ -46,6 +47,7 @@ def test_stack_settings() -> StackSettings:
         "IM_HTTP_PORT": str(PORTS["IM_HTTP_PORT"]),
         "IM_OPS_PORT": str(PORTS["IM_OPS_PORT"]),
         "IM_ANALYTICS_PORT": str(PORTS["IM_ANALYTICS_PORT"]),
+        "IM_MONITOR_PORT": str(PORTS["IM_MONITOR_PORT"]),
         "IM_KAFKA_PARTITIONS": "4",
         # Short windows and ticks so event-time results come within seconds.
         "IM_TICK_INTERVAL_S": "0.5",

@@ -135,6 +135,7 @@ DOC_KINDS = {
     Kind.DOUBLE: "number",
     Kind.STRINGS: "string[]",
     Kind.NULL: "null",
+    Kind.LABELS: "object",
 }
 
 

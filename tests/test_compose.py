@@ -20,6 +20,7 @@ from analytics.settings import AnalyticsSettings
 from contract import topics
 from im.envconfig import env_names, load
 from im.settings import ServerSettings
+from monitor.settings import MonitorSettings
 from streaming.settings import StreamSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ PROGRAMS: dict[str, tuple[type, str]] = {
     "server-2": (ServerSettings, "im"),
     "analytics": (AnalyticsSettings, "analytics"),
     "stream-submit": (StreamSettings, "streaming"),
+    "monitor": (MonitorSettings, "monitor"),
 }
 SERVERS = ("server-1", "server-2")
 INFRA = (
@@ -69,6 +71,14 @@ MUST_SET = {
         "IM_FLINK_JARS",
         "IM_STREAM_CHECKPOINT_DIR",
         "IM_STREAM_READY_FILE",
+    },
+    MonitorSettings: {
+        "IM_NODE_ID",
+        "IM_REDIS_URL",
+        "IM_KAFKA_BOOTSTRAP",
+        "IM_MONITOR_HOST",
+        "IM_MONITOR_PORT",
+        "IM_FLINK_REST_URL",
     },
 }
 SECRETS = {"REDIS_PASSWORD", "CLICKHOUSE_PASSWORD", "GRAFANA_ADMIN_PASSWORD"}
@@ -224,6 +234,7 @@ def test_servers_listen_on_all_interfaces_with_distinct_node_ids(
     assert all(e["IM_OPS_HOST"] == ALL_INTERFACES for e in envs)  # for the compose network
     assert len({e["IM_NODE_ID"] for e in envs}) == len(SERVERS)
     assert environment(services["analytics"])["IM_ANALYTICS_HOST"] == ALL_INTERFACES
+    assert environment(services["monitor"])["IM_MONITOR_HOST"] == ALL_INTERFACES
 
 
 def test_addresses_point_at_the_compose_services(services: dict[str, dict[str, Any]]) -> None:
@@ -234,9 +245,21 @@ def test_addresses_point_at_the_compose_services(services: dict[str, dict[str, A
     assert bootstrap == "kafka:9092"
     for name in PROGRAMS:
         assert environment(services[name])["IM_KAFKA_BOOTSTRAP"] == bootstrap, name
-    for name in SERVERS:
+    for name in (*SERVERS, "monitor"):
         url = environment(services[name])["IM_REDIS_URL"]
         assert re.fullmatch(r"redis://:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379/0", url), url
+
+
+def test_the_collector_watches_the_flink_cluster_and_the_data_volumes(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    monitor = services["monitor"]
+    env = environment(monitor)
+    assert env["IM_FLINK_REST_URL"] == "http://jobmanager:8081"
+    mounts = {target: vol for vol, target, *_ in (str(v).split(":") for v in monitor["volumes"])}
+    assert set(env["IM_OPS_DATA_DIRS"].split(",")) == set(mounts)
+    assert set(mounts.values()) == set(compose["volumes"]) - {"grafana-data"}
+    assert all(str(v).endswith(":ro") for v in monitor["volumes"])
 
 
 def test_analytics_uses_the_clickhouse_server(services: dict[str, dict[str, Any]]) -> None:
@@ -258,6 +281,8 @@ def test_redis_is_7_with_append_only_file(services: dict[str, dict[str, Any]]) -
     redis = services["redis"]
     assert redis["image"] == "redis:7"
     assert "--appendonly yes" in command_text(redis)
+    # A memory limit, and never an eviction (README, Decisions), as in the local stack.
+    assert "--maxmemory 1gb --maxmemory-policy noeviction" in command_text(redis)
     assert any(str(v).endswith(":/data") for v in redis["volumes"])
 
 
@@ -357,6 +382,8 @@ def test_probes_use_the_right_endpoints(services: dict[str, dict[str, Any]]) -> 
     port = environment(services["analytics"])["IM_ANALYTICS_PORT"]
     assert f"http://127.0.0.1:{port}/healthz" in healthcheck_text(services["analytics"])
     assert "IM_STREAM_READY_FILE" in healthcheck_text(services["stream-submit"])
+    port = environment(services["monitor"])["IM_MONITOR_PORT"]
+    assert f"http://127.0.0.1:{port}/healthz" in healthcheck_text(services["monitor"])
 
 
 def test_depends_on_waits_for_health_or_completion(services: dict[str, dict[str, Any]]) -> None:
@@ -372,7 +399,7 @@ def test_depends_on_waits_for_health_or_completion(services: dict[str, dict[str,
                 assert "healthcheck" in services[dep], (name, dep)
     for name in PROGRAMS:
         assert "kafka-init" in services[name]["depends_on"], name
-    for name in SERVERS:
+    for name in (*SERVERS, "monitor"):
         assert "redis" in services[name]["depends_on"]
     assert {"clickhouse"} <= set(services["analytics"]["depends_on"])
     assert {"jobmanager", "taskmanager"} <= set(services["stream-submit"]["depends_on"])
@@ -413,7 +440,8 @@ def test_dockerfile() -> None:
     assert "dependency:copy-dependencies -DoutputDirectory=/jars" in text
     assert "openjdk-17-jre-headless" in text
     assert "requirements.lock" in text
-    for pkg in ("contract", "im", "streaming", "analytics", "stack", "dashboards", "alerts"):
+    for pkg in ("contract", "im", "streaming", "analytics", "stack", "dashboards", "alerts",
+                "monitor"):  # fmt: skip
         assert re.search(rf"^COPY {pkg}/ {pkg}/$", text, re.M), pkg
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0")

@@ -27,6 +27,7 @@ from im.app import create_app
 from im.envconfig import env_names
 from im.protocol import ClientProtocol, Limits
 from im.settings import ServerSettings
+from monitor.settings import MonitorSettings
 from stack.settings import StackSettings
 from streaming import ddl, queries
 from streaming.settings import StreamSettings
@@ -323,7 +324,7 @@ def test_the_analytics_query_api_routes() -> None:
 
 ALL_SETTINGS = {
     name
-    for cls in (ServerSettings, StreamSettings, AnalyticsSettings, StackSettings)
+    for cls in (ServerSettings, StreamSettings, AnalyticsSettings, StackSettings, MonitorSettings)
     for name, _ in env_names(cls)
 }
 # Server settings about deployment, not about what a client sees.
@@ -354,3 +355,66 @@ def test_every_threshold_of_the_streaming_job_is_in_events_md() -> None:
     text = EVENTS.read_text()
     wanted = {n for n, _ in env_names(StreamSettings)} - STREAM_DEPLOYMENT
     assert sorted(n for n in wanted if f"`{n}`" not in text) == []
+
+
+# -- the collector's metrics (events.md "What SREs watch") ------------------------------
+
+MONITOR = ROOT / "monitor"
+
+
+def emitted_metrics() -> set[tuple[str, str]]:
+    """(metric, source) of every sample the collector's modules make: the module's
+    `S = Maker("<source>")`, then each `S("<metric>", ...)`, `S.at(ts, "<metric>", ...)`
+    and each value of a `GAUGES` table of metric names."""
+    found: set[tuple[str, str]] = set()
+    for path in MONITOR.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        source = None
+        for node in tree.body:
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                    and getattr(node.value.func, "id", None) == "Maker"):  # fmt: skip
+                arg = node.value.args[0]
+                assert isinstance(arg, ast.Constant), path
+                source = str(arg.value)
+        names: list[ast.expr] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                if getattr(node.func, "id", None) == "S" and node.args:
+                    names.append(node.args[0])
+                elif isinstance(node.func, ast.Attribute) and node.func.attr == "at":
+                    names.append(node.args[1])
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+                    and getattr(node.targets[0], "id", None) == "GAUGES"):  # fmt: skip
+                names += [v for v in node.value.values if v is not None]
+        for name in names:
+            assert isinstance(name, ast.Constant), (path, ast.dump(name))
+            assert source is not None, path
+            found.add((str(name.value), source))
+    return found
+
+
+def metric_rows() -> list[dict[str, str]]:
+    """The rows of the metric tables (one per source) under "What SREs watch"."""
+    header = ("metric", "source", "unit", "labels", "meaning")
+    tables = [t for t in find(EVENTS, header=header) if "What SREs watch" in t.headings]
+    assert len(tables) >= 5
+    return [row for t in tables for row in t.rows]
+
+
+def test_every_metric_the_collector_emits_is_documented_and_no_other() -> None:
+    emitted = emitted_metrics()
+    assert len(emitted) > 60
+    documented = [(plain(r["metric"]), plain(r["source"])) for r in metric_rows()]
+    assert len(documented) == len(set(documented))
+    assert set(documented) == emitted
+
+
+def test_metric_names_carry_their_unit() -> None:
+    suffix = {"bytes": "_bytes", "seconds": "_seconds", "ratio (0-1)": "_ratio",
+              "records/s": "_per_second", "commands/s": "_per_second"}  # fmt: skip
+    for row in metric_rows():
+        metric, unit = plain(row["metric"]), plain(row["unit"])
+        if unit in suffix:
+            assert metric.endswith(suffix[unit]) or metric.endswith("_total"), metric
+        if metric.endswith("_total"):
+            assert "since" in row["meaning"] or "so far" in row["meaning"], metric

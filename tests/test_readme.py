@@ -7,6 +7,7 @@ from pathlib import Path
 from analytics.settings import AnalyticsSettings
 from im.envconfig import env_names
 from im.settings import ServerSettings
+from monitor.settings import MonitorSettings
 from stack.settings import StackSettings
 from streaming.settings import StreamSettings
 
@@ -16,7 +17,13 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 def test_every_setting_is_documented() -> None:
     names = {
         n
-        for cls in (ServerSettings, StreamSettings, AnalyticsSettings, StackSettings)
+        for cls in (
+            ServerSettings,
+            StreamSettings,
+            AnalyticsSettings,
+            StackSettings,
+            MonitorSettings,
+        )
         for n, _ in env_names(cls)
     }
     missing = sorted(n for n in names if f"`{n}`" not in README)

@@ -111,6 +111,15 @@ def test_clickhouse_tables_are_the_stored_results() -> None:
         assert f"ORDER BY ({', '.join(r.order_by or ())})" in t.ddl
 
 
+def test_every_result_names_a_time_field_of_its_own() -> None:
+    """The collector's freshness of a result is now minus its newest time field."""
+    for r in results.RESULTS:
+        times = {f.name for f in r.fields if f.kind is Kind.MS}
+        assert r.time_field in times, r.table
+    assert results.MESSAGE_COUNTS.time_field == "window_end"
+    assert results.MODERATION.time_field == "last_ts"
+
+
 def _sample(kind: Kind) -> Any:
     return {Kind.STRING: "x", Kind.LONG: 7, Kind.INT: 3, Kind.MS: 1_700_000_000_123,
             Kind.DOUBLE: 0.5, Kind.STRINGS: ["a"]}[kind]  # fmt: skip

@@ -30,6 +30,7 @@ PACKAGES = (
     "traffic",
     "dashboards",
     "alerts",
+    "monitor",
 )
 KEYS_PY = ROOT / "im" / "keys.py"
 LUA_DIR = ROOT / "im" / "lua"
