@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from stack import install, probes
+from stack import flink, install, probes
 from stack.procs import Proc, ProcessFailed
 from stack.services import Say, Service, all_services
 from stack.settings import StackSettings
@@ -111,13 +111,16 @@ def run_cli(argv: list[str], settings: StackSettings, out: Callable[[str], None]
             stack.down(names)
         elif cmd == "status":
             total = 0
-            for name, pid, why in stack.status():
+            rows = stack.status()
+            width = max(len(name) for name, _, _ in rows)
+            for name, pid, why in rows:
                 state = "ready" if why is None else why
                 rss = stack.proc(name).rss_bytes()
                 total += rss
                 mem = f"{rss / 2**20:7.0f} MiB" if pid else ""
-                out(f"{name:<12} {('pid ' + str(pid)) if pid else '-':<12} {mem:>11}  {state}")
-            out(f"{'total':<12} {'':<12} {total / 2**20:7.0f} MiB")
+                pid_text = f"pid {pid}" if pid else "-"
+                out(f"{name:<{width}} {pid_text:<12} {mem:>11}  {state}")
+            out(f"{'total':<{width}} {'':<12} {total / 2**20:7.0f} MiB")
         elif cmd == "logs":
             for svc in stack.services(names):
                 proc = stack.proc(svc.name)
@@ -137,6 +140,7 @@ def print_where(s: StackSettings, out: Callable[[str], None]) -> None:
             f"  IM server node-{i + 1}: http://127.0.0.1:{port}  (WebSocket ws://127.0.0.1:{port}/ws)"
         )
     out(f"  analytics query API: http://127.0.0.1:{s.analytics_port}/query?sql=SELECT+1")
+    out(f"  Flink UI:            {flink.rest_url(s)}  (job {flink.JOB_NAME})")
     out(f"  ClickHouse:          {s.effective_clickhouse_url}")
     out(f"  Kafka:               {s.kafka_bootstrap}")
     out(f"  Redis:               {s.redis_url}")

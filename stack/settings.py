@@ -24,6 +24,15 @@ class StackSettings:
     http_port: int = setting("IM_HTTP_PORT", 8080, "first server node's port")
     nodes: int = setting("IM_NODES", 1, "server nodes (ports http_port, +1, ...)")
     analytics_port: int = setting("IM_ANALYTICS_PORT", 8090, "analytics query API port")
+    flink_rest_port: int = setting("IM_FLINK_REST_PORT", 18081, "Flink web UI and REST port")
+    flink_rpc_port: int = setting("IM_FLINK_RPC_PORT", 16123, "Flink JobManager RPC port")
+    flink_jobmanager_memory: str = setting(
+        "IM_FLINK_JOBMANAGER_MEMORY", "768m", "JobManager process size"
+    )
+    flink_taskmanager_memory: str = setting(
+        "IM_FLINK_TASKMANAGER_MEMORY", "1536m", "TaskManager process size"
+    )
+    flink_slots: int = setting("IM_FLINK_SLOTS", 2, "task slots of the TaskManager")
     clickhouse_url: str = setting(
         "IM_CLICKHOUSE_URL", "", "empty: embedded chDB under the stack dir; else a server URL"
     )
