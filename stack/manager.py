@@ -13,6 +13,23 @@ from stack.services import Say, Service, all_services
 from stack.settings import StackSettings
 
 
+class PortConflict(ValueError):
+    """Two services of the configuration would listen on one port."""
+
+
+def port_conflicts(services: Iterable[Service], settings: StackSettings) -> list[str]:
+    """'port P: a, b' for every port that more than one service declares."""
+    owners: dict[int, list[str]] = {}
+    for svc in services:
+        for port in svc.ports(settings):
+            owners.setdefault(port, []).append(svc.name)
+    return [
+        f"port {port}: {', '.join(names)}"
+        for port, names in sorted(owners.items())
+        if len(names) > 1
+    ]
+
+
 def _say(msg: str) -> None:
     print(f"[stack] {msg}", file=sys.stderr, flush=True)
 
@@ -37,7 +54,21 @@ class Stack:
             raise ValueError(f"unknown services: {', '.join(sorted(unknown))}")
         return [s for s in every if s.name in wanted]
 
+    def check_ports(self) -> None:
+        """Refuse a configuration whose services' ports collide (all of them,
+        not only those asked for: they may already run or start later)."""
+        clashes = port_conflicts(all_services(self.settings), self.settings)
+        if clashes:
+            raise PortConflict("ports collide, change a port setting: " + "; ".join(clashes))
+
+    def orphans(self) -> list[str]:
+        """Services with a pid file that the current configuration does not have
+        (e.g. server-2 after IM_NODES went from 2 to 1), sorted by name."""
+        known = {svc.name for svc in all_services(self.settings)}
+        return sorted(f.stem for f in self.settings.run.glob("*.pid") if f.stem not in known)
+
     def up(self, names: Iterable[str] | None = None) -> None:
+        self.check_ports()
         install.ensure_system(self.say)
         for d in (self.settings.logs, self.settings.run, self.settings.data):
             d.mkdir(parents=True, exist_ok=True)
@@ -80,6 +111,11 @@ class Stack:
         raise ProcessFailed(svc.name, f"not ready after {timeout_s:.0f}s ({why})", proc.log)
 
     def down(self, names: Iterable[str] | None = None) -> None:
+        # Whatever has a pid file but is not configured now goes first (extra
+        # server nodes of an earlier IM_NODES, a test's own processes): apps.
+        for name in self.orphans() if names is None else []:
+            if self.proc(name).stop():
+                self.say(f"{name}: stopped (not in the current configuration)")
         # Reverse order: apps first, so they flush before Kafka and Redis go.
         for svc in reversed(self.services(names)):
             if self.proc(svc.name).stop():
@@ -90,6 +126,10 @@ class Stack:
         for svc in self.services():
             pid = self.proc(svc.name).pid()
             rows.append((svc.name, pid, svc.probe(self.settings) if pid else "stopped"))
+        for name in self.orphans():
+            pid = self.proc(name).pid()
+            if pid is not None:
+                rows.append((name, pid, "not in the current configuration (make down stops it)"))
         return rows
 
 
