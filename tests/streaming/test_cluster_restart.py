@@ -2,8 +2,9 @@
 TaskManager run by the stack manager, the job submitted by `stack.submit`
 with `flink run -d`): cancelled mid-stream through the REST API while events
 keep coming, resubmitted from its newest retained checkpoint, and read with
-read_committed the result topic has every row exactly once. `down stream`
-cancels the job on the cluster too.
+read_committed the result topic has every row exactly once. A submitter
+killed with kill -9 leaves the job running and the next one adopts it;
+`down stream` cancels the job on the cluster.
 
 Runs on a stack of its own (own Kafka, own cluster, free ports)."""
 
@@ -73,7 +74,11 @@ async def test_cancelled_job_resumes_from_its_newest_checkpoint_without_dup_or_l
         assert second != first
         restored = flink.rest(f"{rest}/jobs/{second}/checkpoints")["latest"]["restored"]
         assert local(restored["external_path"]) == local(newest)
-        await feed.produce(5)
+        await feed.produce(2)
+        cluster.proc("stream").kill()  # the submitter dies, the job goes on
+        assert await submitted(cluster) == second  # a new submitter adopts it
+        assert "adopting it" in cluster.proc("stream").tail(5)
+        await feed.produce(3)
         await feed.close_windows()
         rows = await wait_until(lambda: all_counted(s.kafka_bootstrap, feed), 90,
                                 what=f"all {sum(feed.sent.values())} messages in committed rows",
