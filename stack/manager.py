@@ -7,10 +7,27 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from stack import install, probes
+from stack import flink, install, probes
 from stack.procs import Proc, ProcessFailed
 from stack.services import Say, Service, all_services, node_ops_port, node_port
 from stack.settings import StackSettings
+
+
+class PortConflict(ValueError):
+    """Two services of the configuration would listen on one port."""
+
+
+def port_conflicts(services: Iterable[Service], settings: StackSettings) -> list[str]:
+    """'port P: a, b' for every port that more than one service declares."""
+    owners: dict[int, list[str]] = {}
+    for svc in services:
+        for port in svc.ports(settings):
+            owners.setdefault(port, []).append(svc.name)
+    return [
+        f"port {port}: {', '.join(names)}"
+        for port, names in sorted(owners.items())
+        if len(names) > 1
+    ]
 
 
 def _say(msg: str) -> None:
@@ -37,7 +54,21 @@ class Stack:
             raise ValueError(f"unknown services: {', '.join(sorted(unknown))}")
         return [s for s in every if s.name in wanted]
 
+    def check_ports(self) -> None:
+        """Refuse a configuration whose services' ports collide (all of them,
+        not only those asked for: they may already run or start later)."""
+        clashes = port_conflicts(all_services(self.settings), self.settings)
+        if clashes:
+            raise PortConflict("ports collide, change a port setting: " + "; ".join(clashes))
+
+    def orphans(self) -> list[str]:
+        """Services with a pid file that the current configuration does not have
+        (e.g. server-2 after IM_NODES went from 2 to 1), sorted by name."""
+        known = {svc.name for svc in all_services(self.settings)}
+        return sorted(f.stem for f in self.settings.run.glob("*.pid") if f.stem not in known)
+
     def up(self, names: Iterable[str] | None = None) -> None:
+        self.check_ports()
         install.ensure_system(self.say)
         for d in (self.settings.logs, self.settings.run, self.settings.data):
             d.mkdir(parents=True, exist_ok=True)
@@ -80,6 +111,11 @@ class Stack:
         raise ProcessFailed(svc.name, f"not ready after {timeout_s:.0f}s ({why})", proc.log)
 
     def down(self, names: Iterable[str] | None = None) -> None:
+        # Whatever has a pid file but is not configured now goes first (extra
+        # server nodes of an earlier IM_NODES, a test's own processes): apps.
+        for name in self.orphans() if names is None else []:
+            if self.proc(name).stop():
+                self.say(f"{name}: stopped (not in the current configuration)")
         # Reverse order: apps first, so they flush before Kafka and Redis go.
         for svc in reversed(self.services(names)):
             if self.proc(svc.name).stop():
@@ -90,6 +126,10 @@ class Stack:
         for svc in self.services():
             pid = self.proc(svc.name).pid()
             rows.append((svc.name, pid, svc.probe(self.settings) if pid else "stopped"))
+        for name in self.orphans():
+            pid = self.proc(name).pid()
+            if pid is not None:
+                rows.append((name, pid, "not in the current configuration (make down stops it)"))
         return rows
 
 
@@ -111,13 +151,16 @@ def run_cli(argv: list[str], settings: StackSettings, out: Callable[[str], None]
             stack.down(names)
         elif cmd == "status":
             total = 0
-            for name, pid, why in stack.status():
+            rows = stack.status()
+            width = max(len(name) for name, _, _ in rows)
+            for name, pid, why in rows:
                 state = "ready" if why is None else why
                 rss = stack.proc(name).rss_bytes()
                 total += rss
                 mem = f"{rss / 2**20:7.0f} MiB" if pid else ""
-                out(f"{name:<12} {('pid ' + str(pid)) if pid else '-':<12} {mem:>11}  {state}")
-            out(f"{'total':<12} {'':<12} {total / 2**20:7.0f} MiB")
+                pid_text = f"pid {pid}" if pid else "-"
+                out(f"{name:<{width}} {pid_text:<12} {mem:>11}  {state}")
+            out(f"{'total':<{width}} {'':<12} {total / 2**20:7.0f} MiB")
         elif cmd == "logs":
             for svc in stack.services(names):
                 proc = stack.proc(svc.name)
@@ -142,6 +185,7 @@ def print_where(s: StackSettings, out: Callable[[str], None]) -> None:
         "  (admins: Authorization: Bearer <token from POST /api/login>)"
     )
     out(f"  ops collector:       http://127.0.0.1:{s.monitor_port}/healthz  (samples: im.ops)")
+    out(f"  Flink UI:            {flink.rest_url(s)}  (job {flink.JOB_NAME})")
     out(f"  ClickHouse:          {s.effective_clickhouse_url}")
     out(f"  Kafka:               {s.kafka_bootstrap}")
     out(f"  Redis:               {s.redis_url}")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from stack import install, probes
+from stack import flink, install, probes
 from stack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,16 +177,28 @@ def stream_ready_file(s: StackSettings) -> Path:
     return s.run / "stream.ready"
 
 
+def _flink_daemon(script: str) -> Callable[[StackSettings, Say], Launch]:
+    def launch(s: StackSettings, say: Say) -> Launch:
+        flink.write_conf(s)
+        return Launch(flink.daemon_argv(script), flink.env(s, dict(os.environ)))
+
+    return launch
+
+
 def _stream(s: StackSettings, say: Say) -> Launch:
+    """The submitter (stack/submit.py): the job itself runs on the Flink cluster."""
     jars = install.flink_connector_jars(Path(s.cache_dir), say)
     stream_ready_file(s).unlink(missing_ok=True)
-    env = base_env(s)
+    env = flink.env(s, base_env(s))
     env.update(
         IM_FLINK_JARS=";".join(j.as_uri() for j in jars),
-        IM_STREAM_CHECKPOINT_DIR=(s.data / "checkpoints").as_uri(),
+        IM_STREAM_CHECKPOINT_DIR=flink.checkpoint_dir(s).as_uri(),
         IM_STREAM_READY_FILE=str(stream_ready_file(s)),
     )
-    return Launch([sys.executable, "-m", "streaming"], env)
+    argv = [sys.executable, "-m", "stack.submit", "--rest", flink.rest_url(s),
+            "--checkpoints", flink.checkpoint_dir(s).as_uri(),
+            "--ready", str(stream_ready_file(s))]  # fmt: skip
+    return Launch(argv, env)
 
 
 def _monitor(s: StackSettings, say: Say) -> Launch:
@@ -197,6 +209,7 @@ def _monitor(s: StackSettings, say: Say) -> Launch:
         IM_MONITOR_PORT=str(s.monitor_port),
         IM_OPS_RUN_DIR=str(s.run),
         IM_OPS_DATA_DIRS=",".join(str(d) for d in data),
+        IM_FLINK_REST_URL=flink.rest_url(s),  # the job's state and checkpoints
     )
     return Launch([sys.executable, "-m", "monitor"], env)
 
@@ -237,6 +250,14 @@ def infra() -> list[Service]:
             after_ready=_create_topics,
             ports=lambda s: [s.kafka_port, s.kafka_controller_port],
         ),
+        Service(
+            "flink-jobmanager",
+            _flink_daemon("jobmanager.sh"),
+            flink.jobmanager_ready,
+            90,
+            ports=lambda s: [s.flink_rest_port, s.flink_rpc_port],
+        ),
+        Service("flink-taskmanager", _flink_daemon("taskmanager.sh"), flink.taskmanager_ready, 90),
     ]
 
 
@@ -269,7 +290,7 @@ def apps(s: StackSettings) -> list[Service]:
         Service(
             "stream",
             _stream,
-            lambda st: None if stream_ready_file(st).exists() else "job not running yet",
+            lambda st: flink.job_running(st, stream_ready_file(st)),
             180,
         ),
         *servers,

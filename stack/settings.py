@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from im.envconfig import ConfigError, setting
+from im.envconfig import setting
 
 _DEFAULT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "im-stack")
 
@@ -29,6 +29,15 @@ class StackSettings:
     ops_port: int = setting("IM_OPS_PORT", 9080, "first server node's ops port (+1, ...)")
     analytics_port: int = setting("IM_ANALYTICS_PORT", 8090, "analytics query API port")
     monitor_port: int = setting("IM_MONITOR_PORT", 8095, "collector's /healthz port")
+    flink_rest_port: int = setting("IM_FLINK_REST_PORT", 18081, "Flink web UI and REST port")
+    flink_rpc_port: int = setting("IM_FLINK_RPC_PORT", 16123, "Flink JobManager RPC port")
+    flink_jobmanager_memory: str = setting(
+        "IM_FLINK_JOBMANAGER_MEMORY", "768m", "JobManager process size"
+    )
+    flink_taskmanager_memory: str = setting(
+        "IM_FLINK_TASKMANAGER_MEMORY", "1536m", "TaskManager process size"
+    )
+    flink_slots: int = setting("IM_FLINK_SLOTS", 2, "task slots of the TaskManager")
     clickhouse_url: str = setting(
         "IM_CLICKHOUSE_URL", "", "empty: embedded chDB under the stack dir; else a server URL"
     )
@@ -38,19 +47,6 @@ class StackSettings:
     # More settings for the stack's programs, over what the environment gives
     # them (tests use this; not read from the environment itself).
     extra_env: tuple[tuple[str, str], ...] = ()
-
-    def __post_init__(self) -> None:
-        named = [("IM_REDIS_PORT", self.redis_port), ("IM_KAFKA_PORT", self.kafka_port),
-                 ("IM_KAFKA_CONTROLLER_PORT", self.kafka_controller_port),
-                 ("IM_ANALYTICS_PORT", self.analytics_port)]  # fmt: skip
-        for i in range(self.nodes):  # each node has a client port and an ops port
-            named += [(f"IM_HTTP_PORT+{i}", self.http_port + i),
-                      (f"IM_OPS_PORT+{i}", self.ops_port + i)]  # fmt: skip
-        seen: dict[int, str] = {}
-        for name, port in named:
-            if port in seen:
-                raise ConfigError(f"{name} and {seen[port]} are both port {port}")
-            seen[port] = name
 
     @property
     def root(self) -> Path:

@@ -80,13 +80,16 @@ def build(t_env: TableEnvironment, s: StreamSettings) -> StatementSet:
 
 def run(s: StreamSettings) -> None:
     t_env = create_env(s)
-    resume = latest_checkpoint(s.checkpoint_dir)
+    conf = t_env.get_config()
+    # Under `flink run -s <checkpoint>` the CLI's choice stands; otherwise the
+    # newest checkpoint of any earlier run (the local mini-cluster's restart).
+    resume = conf.get("execution.state-recovery.path", "") or latest_checkpoint(s.checkpoint_dir)
     if resume:
         # Restarted: continue from the last checkpoint (offsets, windows, open
         # transactions), so no row is lost or written twice.
-        t_env.get_config().set("execution.state-recovery.path", resume)
+        conf.set("execution.state-recovery.path", resume)
         # A query added since that checkpoint starts empty; one removed is dropped.
-        t_env.get_config().set("execution.state-recovery.ignore-unclaimed-state", "true")
+        conf.set("execution.state-recovery.ignore-unclaimed-state", "true")
         say(f"resuming from {resume}")
     result = build(t_env, s).execute()
     client = result.get_job_client()
@@ -94,4 +97,6 @@ def run(s: StreamSettings) -> None:
     say(f"job {job_id} submitted")
     if s.ready_file:
         Path(s.ready_file).write_text(job_id)
+    if conf.get("execution.attached", "true") == "false":
+        return  # `flink run -d`: the job lives on the cluster, the client is done
     result.wait()

@@ -34,6 +34,8 @@ PORTS = {
         "IM_OPS_PORT",
         "IM_ANALYTICS_PORT",
         "IM_MONITOR_PORT",
+        "IM_FLINK_REST_PORT",
+        "IM_FLINK_RPC_PORT",
     )
 }
 
@@ -48,6 +50,8 @@ def test_stack_settings() -> StackSettings:
         "IM_OPS_PORT": str(PORTS["IM_OPS_PORT"]),
         "IM_ANALYTICS_PORT": str(PORTS["IM_ANALYTICS_PORT"]),
         "IM_MONITOR_PORT": str(PORTS["IM_MONITOR_PORT"]),
+        "IM_FLINK_REST_PORT": str(PORTS["IM_FLINK_REST_PORT"]),
+        "IM_FLINK_RPC_PORT": str(PORTS["IM_FLINK_RPC_PORT"]),
         "IM_KAFKA_PARTITIONS": "4",
         # Short windows and ticks so event-time results come within seconds.
         "IM_TICK_INTERVAL_S": "0.5",
@@ -123,12 +127,13 @@ def analytics(stack: Stack) -> Stack:
 
 @pytest.fixture(scope="session")
 def apps(stack: Stack) -> Stack:
-    """Analytics, the streaming job and one server node, on top of `stack`.
+    """Analytics, the streaming job (on the stack's Flink cluster) and one server
+    node, on top of `stack`.
 
     Once the job runs it moderates every chat of the session: a test user who
     sends 10 messages within 10 s is muted. So only the end-to-end tests,
     which run last, ask for it; a test that needs the analytics process alone
     asks for `analytics`.
     """
-    stack.up(["analytics", "stream", "server-1"])
+    stack.up(["analytics", "flink-jobmanager", "flink-taskmanager", "stream", "server-1"])
     return stack

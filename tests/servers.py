@@ -70,7 +70,8 @@ def own_stack(
     folder = TEST_DIR / name
     shutil.rmtree(folder, ignore_errors=True)
     ports = {key: str(free_port()) for key in
-             ("IM_REDIS_PORT", "IM_KAFKA_PORT", "IM_KAFKA_CONTROLLER_PORT")}  # fmt: skip
+             ("IM_REDIS_PORT", "IM_KAFKA_PORT", "IM_KAFKA_CONTROLLER_PORT",
+              "IM_FLINK_REST_PORT", "IM_FLINK_RPC_PORT")}  # fmt: skip
     settings = load(
         StackSettings,
         {"IM_STACK_DIR": str(folder), "IM_KAFKA_PARTITIONS": "4", **ports, **env},
