@@ -45,7 +45,7 @@ CLOSE_REASONS = ("client", "heartbeat_timeout", "replaced", "shutdown", "error")
 # refused before its type counted) and `binary`.
 FRAMES_IN = ("auth", "send", "ack", "sync", "read", "presence", "ping", "pong", "invalid", "binary")
 # Frames the server answers a connection with (replies; pushes are counted apart).
-FRAMES_OUT = ("auth_ok", "sent", "history", "unread", "presence", "pong", "error", "other")
+FRAMES_OUT = ("auth_ok", "sent", "history", "presence", "pong", "error", "other")
 LOOP_LAG_INTERVAL_S = 0.5
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
