@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -12,7 +13,8 @@ import redis.asyncio as aioredis
 from prometheus_client.parser import text_string_to_metric_families
 
 from im import keys
-from im.noderegistry import live_nodes
+from im.gwmetrics import frame_type
+from im.noderegistry import live_nodes, ops_url
 from stack.manager import Stack
 from tests.client import Device, User
 from tests.metrics import scrape
@@ -142,3 +144,16 @@ async def test_a_node_is_in_the_registry_while_it_runs(stack: Stack, redis: aior
             assert (await http.get(f"{nodes[name]['ops_url']}/metrics")).status_code == 200
     assert await redis.hget(keys.NODES, name) is None  # a clean stop leaves
     assert name not in await live_nodes(redis)
+
+
+def test_reply_types_are_read_from_the_encoded_frame_and_bounded() -> None:
+    assert frame_type(orjson.dumps({"type": "sent", "cmid": "x"})) == "sent"
+    assert frame_type(b'{"type":"history","conv":"c","messages":[]}') == "history"
+    assert frame_type(orjson.dumps({"type": "something_new"})) == "other"
+    assert frame_type(b'{"cmid":"x","type":"sent"}') == "other"  # type not first
+
+
+def test_the_ops_url_names_a_wildcard_address_by_the_host_name() -> None:
+    assert ops_url("127.0.0.1", 9080) == "http://127.0.0.1:9080"
+    assert ops_url("0.0.0.0", 9080) == f"http://{socket.gethostname()}:9080"  # noqa: S104
+    assert ops_url("::1", 9080) == "http://[::1]:9080"
