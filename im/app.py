@@ -19,6 +19,7 @@ from im.bodylimit import BodyLimit
 from im.consent_api import ConsentApi
 from im.gateway import Gateway
 from im.gcpolicy import GcPauses
+from im.gwmetrics import CONTENT_TYPE, Scraped
 from im.health import Health
 from im.http_admin import AdminApi
 from im.http_api import HttpApi, json_response
@@ -37,23 +38,21 @@ def create_app(settings: ServerSettings) -> Starlette:
     health = Health(node.redis, settings.kafka_bootstrap, settings.node_id)
     gc_pauses = GcPauses()
 
+    m = node.metrics
+    m.connections.set_function(lambda: len(gateway.connections))
+    m.signed_in.set_function(lambda: len(node.hub))
+    m.registry.register(
+        Scraped(node.hub.stats, gc_pauses, lambda: node.relay.published,
+                lambda: node.conn_events.auth_failed_unrecorded)
+    )  # fmt: skip
+
     async def metrics(request: Request) -> Response:
-        """Gauges for monitoring (on the ops port only: im.opsport)."""
-        body: dict[str, object] = {
-            "node": settings.node_id,
-            "connections": len(gateway.connections),
-            "signed_in": len(node.hub),
-            "relay_published": node.relay.published,
-            "retransmits": node.hub.stats.resent,
-            "pushes_dropped": node.hub.stats.dropped,
-            "auth_failed_unrecorded": node.conn_events.auth_failed_unrecorded,
-            **gc_pauses.snapshot(),
-        }
+        """Prometheus text exposition (on the ops port only: im.opsport; im.gwmetrics)."""
         try:
-            body.update(await outbox_stats(node.redis))
+            m.set_outbox(await outbox_stats(node.redis))
         except Exception:
-            body["outbox_length"] = body["relay_lag_ms"] = None
-        return json_response(body)
+            m.set_outbox(None)
+        return Response(m.render(), media_type=CONTENT_TYPE)
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, E.ApiError)

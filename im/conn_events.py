@@ -34,7 +34,8 @@ class ConnectionEvents:
     `conn.auth_failed` is bounded per client address: at most
     `auth_failed_per_min` events per fixed minute (`afe:{address}`, across
     nodes); the rest are only counted in `auth_failed_unrecorded` (this
-    node's /metrics), so a client retrying bad tokens cannot grow the outbox.
+    node's /metrics: `im_auth_failed_unrecorded_total`), so a client
+    retrying bad tokens cannot grow the outbox.
     """
 
     def __init__(self, redis: aioredis.Redis, node_id: str, auth_failed_per_min: int = 10) -> None:

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from im import errors as E
 from im.accounts import SYSTEM_USER
 from im.batching import BatchedWriter, Batcher
+from im.conn_events import close_reason
 from im.frames import Ack, Presence, Read, Request, Send, Sync
 from im.http_api import json_response
 from im.node import Node
@@ -68,13 +69,22 @@ class Gateway:
         proto = ClientProtocol(self.limits, time.time())
         conn = _Connection(self, ws, proto, BatchedWriter(writer, self.batcher))
         self.unauthenticated += 1  # before the first await: the check above stays true
+        metrics = self.node.metrics
+        accepted = False
         try:
             await ws.accept()
+            accepted = True
+            metrics.connects.inc()
             self.connections.add(conn)
             await conn.run()
         finally:
             self.connections.discard(conn)
             conn.leave_unauthenticated()  # if it never signed in
+            if accepted:
+                code = conn.ended_code
+                metrics.disconnects.labels(close_reason(code)).inc()
+                if code == E.CLOSE_TOO_SLOW:
+                    metrics.slow_closes.inc()
 
 
 class _Connection:
@@ -88,12 +98,18 @@ class _Connection:
         self.signin = Signin(self.node, proto, writer, self._link_closed, address=address)
         self._closing: asyncio.Task[None] | None = None
         self._unauthenticated = True  # counted in gw.unauthenticated
+        self.ended_code: int | None = None  # why it ended, as conn.close tells (None: client)
 
     def leave_unauthenticated(self) -> None:
         """Signed in or gone: no longer counted among those not signed in (once)."""
         if self._unauthenticated:
             self._unauthenticated = False
             self.gw.unauthenticated -= 1
+
+    def close_code(self) -> int | None:
+        """Who closed and why, as `conn.close` tells it (None: the client closed)."""
+        link = self.signin.link
+        return self.proto.close_code or (link.close_code if link is not None else None)
 
     def going_away(self) -> None:
         if self.signin.link is not None:
@@ -110,6 +126,7 @@ class _Connection:
         except WebSocketDisconnect:
             pass
         finally:
+            self.ended_code = self.close_code()  # before sign-out closes the link with 1000
             await self.signin.sign_out()
             if self._closing is not None:
                 with contextlib.suppress(Exception):
@@ -133,8 +150,9 @@ class _Connection:
                 text = message.get("text")
                 if text is None:
                     self.proto.receive_binary(now)
+                    self.node.metrics.frame_in("binary")
                 else:
-                    self.proto.receive_frame(text, now)
+                    self.node.metrics.frame_in(self.proto.receive_frame(text, now))
                 for req in self.proto.events_received():
                     await self._handle(req)
             self.proto.check_timers(now)  # a link closed elsewhere closed proto already
@@ -144,7 +162,10 @@ class _Connection:
 
     async def _flush(self) -> None:
         link = self.signin.link
-        for frame in self.proto.data_to_send():
+        frames = self.proto.data_to_send()
+        if frames:
+            self.node.metrics.frames_written(frames)
+        for frame in frames:
             if link is not None:
                 link.push(text_frame(frame))  # in order with pushes from other tasks
             else:
@@ -194,10 +215,15 @@ class _Connection:
     async def _send(self, req: Send) -> None:
         assert self.proto.user is not None
         text, flags = self.node.content.screen(req.text)
+        metrics = self.node.metrics
+        started = time.perf_counter()
         stored = await self.node.messages.store(
             req.conv, self.proto.user, req.cmid, text, flags=flags, token_digest=self.signin.digest,
             enforce_limits=self.proto.user != SYSTEM_USER,
         )  # fmt: skip
+        metrics.send_latency.observe(time.perf_counter() - started)  # stored sends only
+        if not stored.duplicate:
+            metrics.sends.inc()
         self.proto.send(
             {"type": "sent", "cmid": req.cmid, "conv": stored.conv, "seq": stored.seq,
              "ts": stored.ts}

@@ -148,8 +148,12 @@ class Link:
 
 @dataclass
 class RetransmitStats:
+    """Plain counts (read by /metrics when scraped: im.gwmetrics); a fan-out adds once."""
+
     resent: int = 0
     dropped: int = 0
+    delivered: int = 0  # msg frames pushed (first sends)
+    pushed: int = 0  # other frames pushed
 
 
 class Hub:
@@ -211,6 +215,7 @@ class Hub:
         for u in users:
             for link in self._users.get(u, {}).values():
                 n += link.push(wire)
+        self.stats.pushed += n
         return n
 
     def deliver_msg(
@@ -223,6 +228,7 @@ class Hub:
         for u in users:
             for link in self._users.get(u, {}).values():
                 n += link.push_msg(wire, conv, seq, due, now)
+        self.stats.delivered += n
         return n
 
     def retransmit(self, now: float) -> None:

@@ -41,6 +41,7 @@ cs:rr             int   round-robin counter of automatic assignment
 ag:state          hash  agent -> online/away/offline
 ag:online         set   agents marked online
 ag:load:{uid}     int   active sessions of the agent
+ops:nodes         hash  node id -> JSON {ops_url, started, seen}: live nodes (im/noderegistry.py)
 
 Nothing else spells a prefix: Python builds keys with the functions below,
 and Lua scripts (im/lua/) with the string locals the loader prepends from
@@ -101,6 +102,7 @@ FIXED: Final[Mapping[str, str]] = {
     "agents_online": "ag:online",
     "admins": "admins",
     "registrations_total": "rg:total",
+    "nodes": "ops:nodes",
 }
 
 OUTBOX: Final = FIXED["outbox"]
@@ -111,6 +113,7 @@ AGENT_STATES: Final = FIXED["agent_states"]
 AGENTS_ONLINE: Final = FIXED["agents_online"]
 ADMINS: Final = FIXED["admins"]
 REGISTRATIONS_TOTAL: Final = FIXED["registrations_total"]
+NODES: Final = FIXED["nodes"]
 UNREAD_TOTAL_FIELD: Final = "total"  # a field of unr:{uid}, not a key
 
 

@@ -21,10 +21,12 @@ from im.content import DEFAULT_ABUSIVE, DEFAULT_SENSITIVE, ContentFilter
 from im.control import ControlConsumer
 from im.cs import CustomerService
 from im.cs_release import AgentRelease
+from im.gwmetrics import LoopLag, NodeMetrics
 from im.hub import Hub
 from im.invitations import Invitations
 from im.loginlimit import LoginLimiter
 from im.messages import Limits, Messages
+from im.noderegistry import NodeRegistry, ops_url
 from im.outbox import OutboxRelay
 from im.presence import Presence
 from im.quota import Quotas
@@ -94,6 +96,13 @@ class Node:
             hold_ms=settings.relay_hold_ms,
             tick_interval_s=settings.tick_interval_s,
         )
+        self.metrics = NodeMetrics()
+        self.loop_lag = LoopLag(self.metrics.loop_lag.observe)
+        # Only a node with an ops port has something to scrape.
+        self.registry: NodeRegistry | None = None
+        if settings.ops_port:
+            url = ops_url(settings.ops_host, settings.ops_port)
+            self.registry = NodeRegistry(self.redis, settings.node_id, url)
         self._builtin: asyncio.Task[None] | None = None
         self.started = False
         self.builtin_ready = False
@@ -110,12 +119,18 @@ class Node:
         await self.bus.start()
         await self.retransmitter.start()
         await self.healer.start()
+        await self.loop_lag.start()
+        if self.registry is not None:
+            await self.registry.start()
         self._builtin = asyncio.create_task(self._ensure_builtin(), name="builtin-accounts")
 
     async def stop(self) -> None:
         if not self.started:
             return
         self.started = False
+        if self.registry is not None:
+            await self.registry.stop()  # first: a collector stops looking here at once
+        await self.loop_lag.stop()
         await self.bus.stop()
         await self.retransmitter.stop()
         await self.healer.stop()

@@ -59,57 +59,60 @@ class ClientProtocol:
         self._sync_read_at = now
 
     # -- input -------------------------------------------------------------
-    def receive_frame(self, data: str | bytes, now: float) -> None:
-        """Feed one complete text WebSocket message (str, or its UTF-8 bytes)."""
+    def receive_frame(self, data: str | bytes, now: float) -> str:
+        """Feed one complete text WebSocket message (str, or its UTF-8 bytes).
+
+        Returns its type for counting: a client frame type, or `invalid`."""
         if self.phase is Phase.CLOSED:
-            return
+            return "invalid"
         self.last_seen = now
         size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
         if size > self.limits.max_frame_bytes:
             self._bad_frame(now, E.TOO_LARGE, f"frame exceeds {self.limits.max_frame_bytes} bytes")
-            return
+            return "invalid"
         try:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError:
             self._bad_frame(now, E.BAD_FRAME, "frame is not valid UTF-8 JSON")
-            return
+            return "invalid"
         if not isinstance(obj, dict):
             self._bad_frame(now, E.BAD_FRAME, "frame must be a JSON object")
-            return
+            return "invalid"
         kind = obj.get("type")
         if kind == "ping":
             self.send({"type": "pong", "ts": int(now * 1000)})
-            return
+            return "ping"
         if kind == "pong":
-            return
+            return "pong"
         try:
             req = parse_request(obj, self.limits.max_frame_bytes)
         except E.ApiError as err:
             ref = obj.get("cmid") if isinstance(obj.get("cmid"), str) else None
             self._bad_frame(now, err.code, err.message, ref)
-            return
+            return "invalid"
         if self.phase is Phase.AWAIT_AUTH:
             if not isinstance(req, Auth):
                 self.error(E.UNAUTHORIZED, "the first frame must be auth")
                 self.close(E.CLOSE_UNAUTHORIZED, "not signed in")
-                return
+                return str(kind)
             self.phase = Phase.AUTHENTICATING
             self._events.append(req)
-            return
+            return str(kind)
         if isinstance(req, Auth):
             self.error(E.BAD_FRAME, "already signed in")
-            return
+            return str(kind)
         if self.phase is Phase.AUTHENTICATING:
             # Frames racing the auth answer: the client must wait for auth_ok.
             self.error(E.UNAUTHORIZED, "wait for auth_ok", getattr(req, "cmid", None))
-            return
+            return str(kind)
         if isinstance(req, Sync | Read):
             retry_after = self._take_sync_read_token(now)
             if retry_after is not None:
                 self._bad_frame(now, E.RATE_LIMITED, "too many sync and read frames",
                                 retry_after=retry_after)  # fmt: skip
-                return
+                return str(kind)
         self._events.append(req)
+        return str(kind)
 
     def _take_sync_read_token(self, now: float) -> int | None:
         """None if a sync/read may go ahead (a token is taken), else the retry-after in ms."""

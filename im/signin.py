@@ -62,6 +62,7 @@ class Signin:
         node = self.node
         ident = await node.accounts.check(req.token)
         if ident is None:
+            node.metrics.auth_failures.inc()
             self.proto.auth_failed()
             await node.conn_events.auth_failed(req.device, "invalid_token", self.address)
             return
@@ -94,7 +95,9 @@ class Signin:
         self.proto.auth_succeeded(
             ident.user_id, req.device, {"convs": convs, "unread_total": total}
         )
-        first = [text_frame(f) for f in self.proto.data_to_send()]
+        replies = self.proto.data_to_send()
+        node.metrics.frames_written(replies)
+        first = [text_frame(f) for f in replies]
         if ident.role == "agent":  # an agent who signs in is available until they say not
             await node.cs.set_agent_state(ident.user_id, "online")
         link.open(first)  # auth_ok, then whatever was pushed meanwhile

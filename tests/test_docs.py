@@ -418,3 +418,28 @@ def test_metric_names_carry_their_unit() -> None:
             assert metric.endswith(suffix[unit]) or metric.endswith("_total"), metric
         if metric.endswith("_total"):
             assert "since" in row["meaning"] or "so far" in row["meaning"], metric
+
+
+# -- events.md: the gateway's /metrics ------------------------------------------------
+
+
+def test_every_gateway_metric_is_in_the_table_with_its_type_and_labels() -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    app = create_app(ServerSettings(argon2_time_cost=1, argon2_memory_kib=1024))
+    rendered = app.state.node.metrics.render().decode()
+    exposed: dict[str, tuple[str, set[str]]] = {}
+    for f in text_string_to_metric_families(rendered):
+        name = f.name + ("_total" if f.type == "counter" else "")
+        labels = {k for s in f.samples for k in s.labels} - {"le"}
+        exposed[name] = (f.type, labels)
+    rows = {plain(r["metric"]): r for r in one(EVENTS, "Gateway metrics").rows}
+    documented = {n for n in rows if not n.endswith("*")}
+    prefixes = [n[:-1] for n in rows if n.endswith("*")]
+    assert documented == {n for n in exposed if not any(n.startswith(p) for p in prefixes)}
+    for name in documented:
+        kind, labels = exposed[name]
+        assert plain(rows[name]["type"]) == kind, name
+        cell = rows[name]["labels"]
+        named = {c.rstrip(":") for c in re.findall(r"`([a-z_]+)`:", cell)}
+        assert named == labels, name

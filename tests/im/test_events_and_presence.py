@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import redis.asyncio as aioredis
 
@@ -13,6 +12,7 @@ from contract import topics
 from stack.manager import Stack
 from tests.client import User
 from tests.im.cs_helpers import events_of
+from tests.metrics import scrape
 from tests.ports import free_port
 from tests.servers import server_node
 from tests.waiting import wait_until
@@ -54,9 +54,7 @@ async def test_masked_message_and_its_event_flags(stack: Stack, base: str) -> No
 
 async def signed_in(base: str) -> int:
     """How many devices the node has signed in (its /metrics, on the ops port)."""
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{OPS}") as http:
-        count: int = (await http.get("/metrics")).json()["signed_in"]
-    return count
+    return int((await scrape(f"http://127.0.0.1:{OPS}"))["im_signed_in"])
 
 
 async def test_presence_has_expiry_and_follows_devices(redis: aioredis.Redis, base: str) -> None:

@@ -13,12 +13,13 @@ from tests.ports import free_port
 from tests.servers import server_node
 
 PORT_RULES = free_port()  # short timers, the stack's raised send limits
+OPS_RULES = free_port()  # its ops port (/metrics)
 
 
 @pytest.fixture(scope="package")
 def rules(stack: Stack) -> Iterator[str]:
     """A node with short timers (auth 1 s, idle close 2 s, 4 KiB frames)."""
-    with server_node(stack, "gw-rules", PORT_RULES, **TIMERS):
+    with server_node(stack, "gw-rules", PORT_RULES, ops_port=OPS_RULES, **TIMERS):
         yield f"http://127.0.0.1:{PORT_RULES}"
 
 

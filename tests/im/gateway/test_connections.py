@@ -12,7 +12,10 @@ from urllib.parse import urlsplit
 import websockets
 
 from tests.client import Device, Frame, User, send_frame
+from tests.im.gateway.conftest import OPS_RULES
 from tests.im.gateway.helpers import IDLE_CLOSE_S
+from tests.metrics import scrape
+from tests.waiting import wait_until
 
 # -- heartbeat ------------------------------------------------------------------------
 
@@ -105,6 +108,8 @@ async def test_a_device_that_stops_reading_is_closed_1008_and_the_others_go_on(
                     await ws.send_json({"type": "ping"})
                 await asyncio.sleep(0.3)  # pacing: a ping well within each heartbeat
 
+    slow = "im_slow_reader_closes_total"
+    before = await scrape(f"http://127.0.0.1:{OPS_RULES}")
     pinger = asyncio.create_task(keep_alive())
     total, batch, text = 1500, 50, "x" * 3800  # ~5.7 MB of pushes per device
 
@@ -124,6 +129,12 @@ async def test_a_device_that_stops_reading_is_closed_1008_and_the_others_go_on(
         pinger.cancel()
         frames, code = await stalled.until_closed(30)  # now read what was written
         assert code == 1008
+
+        async def counted() -> bool:  # once the node has let the socket go
+            after = await scrape(f"http://127.0.0.1:{OPS_RULES}")
+            return after[slow] - before[slow] == 1
+
+        await wait_until(counted, what="the 1008 close counted")
         seqs = [f["seq"] for f in frames if f["type"] == "msg"]
         assert frames[0]["type"] == "auth_ok"
         assert seqs == list(range(1, len(seqs) + 1)) and 0 < len(seqs) < total, len(seqs)
