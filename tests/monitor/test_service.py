@@ -56,7 +56,9 @@ async def test_the_stack_runs_the_collector_and_its_samples_reach_kafka(monitor:
     async with httpx.AsyncClient() as http:
         health = (await http.get(f"http://127.0.0.1:{s.monitor_port}/healthz")).json()
     assert health["status"] == "ok" and health["rounds"] >= 1
-    assert health["samplers"]["flink"]["skipped"] == {"unset": health["rounds"]}
+    # The stack names its Flink cluster's REST URL; this test runs no cluster (a
+    # session that started the apps' cluster first would have it answer).
+    assert health["samplers"]["flink"]["skipped"] in ({"unreachable": health["rounds"]}, {})
     for name in ("redis", "kafka", "host", "pipeline"):
         assert health["samplers"][name]["errors"] == 0, health["samplers"][name]
     # A server node's relay publishes the outbox, the collector's samples with it.
