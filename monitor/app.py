@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from monitor.collector import Collector
 from monitor.flink import FlinkSampler
+from monitor.gateway import GatewaySampler
 from monitor.host import HostSampler
 from monitor.kafka_sampler import KafkaSampler
 from monitor.pipeline import PipelineSampler
@@ -36,6 +37,7 @@ def samplers(s: MonitorSettings, redis: aioredis.Redis) -> list[Sampler]:
         "host": HostSampler(s.run_dir, s.data_dirs),
         "pipeline": PipelineSampler(s.kafka_bootstrap),
         "flink": FlinkSampler(s.flink_rest_url, s.flink_job_name),
+        "gateway": GatewaySampler(redis),
     }
     return [every[name] for name in s.samplers]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from im.envconfig import ConfigError, setting
 
-SAMPLERS = ("redis", "kafka", "host", "pipeline", "flink")
+SAMPLERS = ("redis", "kafka", "host", "pipeline", "flink", "gateway")
 
 
 @dataclass(frozen=True)
