@@ -172,10 +172,7 @@ class NodeMetrics:
         )
         for reason in CLOSE_REASONS:  # every series exists from the start, at 0
             self.disconnects.labels(reason)
-        for kind in FRAMES_IN:
-            self.frames_in.labels(kind)
-        for kind in FRAMES_OUT:
-            self.frames_out.labels(kind)
+        # Every frame series exists from the start (at 0), each child looked up once.
         self._out = {kind: self.frames_out.labels(kind) for kind in FRAMES_OUT}
         self._in = {kind: self.frames_in.labels(kind) for kind in FRAMES_IN}
         ProcessCollector(namespace="im", registry=r)  # CPU, memory, open files

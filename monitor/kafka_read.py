@@ -10,10 +10,13 @@ when a round fails, so the next round starts from fresh connections).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+
+T = TypeVar("T")
 
 
 class KafkaClients:
@@ -44,6 +47,14 @@ class KafkaClients:
             await consumer.start()
             self._consumer = consumer
         return self._consumer
+
+    async def fresh_after_failure(self, work: Callable[[], Awaitable[T]]) -> T:
+        """`work()`; if it fails the clients are closed, so the next round reconnects."""
+        try:
+            return await work()
+        except Exception:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         consumer, self._consumer = self._consumer, None

@@ -38,11 +38,7 @@ class KafkaSampler:
         await self.kafka.close()
 
     async def sample(self) -> list[Sample]:
-        try:
-            return await self._sample()
-        except Exception:
-            await self.close()  # a fresh client next round
-            raise
+        return await self.kafka.fresh_after_failure(self._sample)
 
     async def _sample(self) -> list[Sample]:
         admin = await self.kafka.admin()

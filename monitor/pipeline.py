@@ -38,11 +38,7 @@ class PipelineSampler:
         await self.kafka.close()
 
     async def sample(self) -> list[Sample]:
-        try:
-            return await self.freshness()
-        except Exception:
-            await self.close()  # fresh clients next round
-            raise
+        return await self.kafka.fresh_after_failure(self.freshness)
 
     async def _partitions(self, topics: list[str]) -> list[TopicPartition]:
         described = await (await self.kafka.admin()).describe_topics(topics)
