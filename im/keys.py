@@ -5,6 +5,7 @@ uname:{username}  str   uid
 tok:{sha256}      hash  uid, role, exp (token hashes only: a Redis dump leaks no token)
 utok:{uid}        zset  token hash -> expiry ms (revoke all at once); expires with the last
 admins            set   enabled admins (the last one cannot be demoted or disabled)
+admins:indexed    str   present once `admins` was built from the accounts (im/staff.py)
 c:{conv}          hash  kind, title, owner, max_seq, last_ts, slow_ms; cs: session, agent, closed
 cm:{conv}         set   member uids
 uc:{uid}          set   convs of the user
@@ -101,6 +102,7 @@ FIXED: Final[Mapping[str, str]] = {
     "agent_states": "ag:state",
     "agents_online": "ag:online",
     "admins": "admins",
+    "admins_indexed": "admins:indexed",
     "registrations_total": "rg:total",
     "nodes": "ops:nodes",
 }
@@ -112,6 +114,7 @@ CS_ROUND_ROBIN: Final = FIXED["cs_round_robin"]
 AGENT_STATES: Final = FIXED["agent_states"]
 AGENTS_ONLINE: Final = FIXED["agents_online"]
 ADMINS: Final = FIXED["admins"]
+ADMINS_INDEXED: Final = FIXED["admins_indexed"]
 REGISTRATIONS_TOTAL: Final = FIXED["registrations_total"]
 NODES: Final = FIXED["nodes"]
 UNREAD_TOTAL_FIELD: Final = "total"  # a field of unr:{uid}, not a key

@@ -32,7 +32,7 @@ from im.presence import Presence
 from im.quota import Quotas
 from im.relations import MAX_GROUP_MEMBERS, Relations
 from im.settings import ServerSettings
-from im.staff import Staff
+from im.staff import Staff, ensure_admin_index
 from im.upkeep import GapHealer, Retransmitter
 
 log = logging.getLogger("im.node")
@@ -145,7 +145,7 @@ class Node:
         await self.redis.aclose()
 
     async def _ensure_builtin_once(self) -> None:
-        await self.staff.ensure_admin_index()  # before the first admin joins it
+        await ensure_admin_index(self.redis)  # before the first admin joins it
         await self.accounts.ensure_builtin(
             self.settings.admin_username, self.settings.admin_password
         )

@@ -53,18 +53,36 @@ class Staff:
     async def enable(self, uid: str) -> None:
         _answer(await self._status(args=[ids.checked(uid, ids.USER, "user"), "0"]))
 
-    async def ensure_admin_index(self) -> None:
-        """Build `admins` once, from the accounts, when a deployment predates it."""
-        if await self.redis.exists(keys.ADMINS):
-            return
-        admins: list[str] = []
-        async for key in self.redis.scan_iter(match=keys.user("*"), count=1000):
-            role, disabled = await self.redis.hmget(key, "role", "disabled")
+
+async def ensure_admin_index(redis: aioredis.Redis) -> None:
+    """Build `admins` once, from the accounts, when a deployment predates it.
+
+    Once means once: a marker says it was built, because an empty set does
+    not exist in Redis, and a deployment without any admin would otherwise
+    scan every account at every node start. One HMGET round trip per SCAN
+    batch, not per account."""
+    if await redis.exists(keys.ADMINS_INDEXED) or await redis.exists(keys.ADMINS):
+        return
+    admins: list[str] = []
+    cursor = 0
+    while True:
+        cursor, batch = await redis.scan(cursor, match=keys.user("*"), count=1000)
+        async with redis.pipeline(transaction=False) as p:
+            for key in batch:
+                p.hmget(key, "role", "disabled")
+            found = await p.execute()
+        for key, (role, disabled) in zip(batch, found, strict=True):
             if role is not None and decoded(role) == "admin" and disabled is None:
                 admins.append(decoded(key)[len(keys.user("")) :])
+        if cursor == 0:
+            break
+    async with redis.pipeline(transaction=True) as p:
         if admins:
-            await self.redis.sadd(keys.ADMINS, *admins)
-            log.info("admin index built: %d enabled admins", len(admins))
+            p.sadd(keys.ADMINS, *admins)
+        p.set(keys.ADMINS_INDEXED, "1")
+        await p.execute()
+    if admins:
+        log.info("admin index built: %d enabled admins", len(admins))
 
 
 def _answer(res: list[object]) -> str:
