@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from contract import topics
+from stack import flink
 from stack.manager import Stack
-from tests.analytics.api import admin, query
+from tests.analytics.api import admin, query, rows
 from tests.client import Frame, User
 from tests.im.cs_helpers import agent, events_of
 from tests.waiting import wait_until
@@ -83,3 +85,39 @@ async def test_reply_rate_rows_reach_the_topic_and_clickhouse(apps: Stack) -> No
         return r.status_code == 200 and r.json()["rows"][0][0] == 1
 
     await wait_until(in_clickhouse, 30, what="the reply rate in ClickHouse", interval=0.3)
+
+
+async def test_the_collector_sees_the_running_job_and_its_checkpoints_in_clickhouse(
+    apps: Stack,
+) -> None:
+    """The stack's job on its Flink cluster, as an SRE finds it in ops_samples: the
+    collector (IM_FLINK_REST_URL = the cluster's) samples the job's state and
+    checkpoints, the outbox and Kafka carry them, analytics stores them."""
+    s = apps.settings
+    base, analytics_url = f"http://127.0.0.1:{s.http_port}", f"http://127.0.0.1:{s.analytics_port}"
+    jid = flink.live_job(flink.rest_url(s))
+    assert jid is not None and flink.job_state(flink.rest_url(s), jid) == "RUNNING"
+    apps.up(["monitor"])
+    try:
+        token = (await admin(base)).token
+        newest = (
+            "SELECT value, ts FROM ops_samples FINAL WHERE source = 'pipeline' "
+            "AND metric = 'pipeline_checkpoints_completed_total' ORDER BY ts DESC LIMIT 1"
+        )
+
+        async def checkpointed() -> list[Any] | None:
+            found = await rows(analytics_url, token, newest)
+            return found[0] if found and float(found[0][0]) >= 1 else None
+
+        value, _ = await wait_until(checkpointed, 90, what="checkpoints in ops_samples")
+        # Flink's own count now is at least what the collector saw then (no restart here).
+        ckpt = flink.rest(f"{flink.rest_url(s)}/jobs/{jid}/checkpoints")
+        assert 1 <= float(value) <= ckpt["counts"]["completed"]
+        up = await rows(
+            analytics_url, token,
+            "SELECT value, labels['state'] FROM ops_samples FINAL WHERE source = 'pipeline' "
+            "AND metric = 'pipeline_job_up' ORDER BY ts DESC LIMIT 1",
+        )  # fmt: skip
+        assert up == [[1.0, "RUNNING"]]
+    finally:
+        apps.down(["monitor"])
