@@ -12,7 +12,7 @@ from bench.base import machine
 from bench.base.cli import Benchmark, Say, run
 from bench.base.report import RunInfo
 from bench.centrifugo import CentrifugoTarget
-from bench.config import BenchConfig, parse_args
+from bench.config import SERVERS, BenchConfig, parse_args
 from bench.im_target import ImTarget
 from bench.plan import Scenario
 from bench.report import render
@@ -24,10 +24,11 @@ from bench.workers import Pool, WorkerFailed
 def _targets(cfg: BenchConfig, say: Say) -> list[Target]:
     made: dict[str, Target] = {
         "im": ImTarget(cfg, say),
+        "im-monitor": ImTarget(cfg, say, collector=True),
         "bare": BareTarget(cfg),
         "centrifugo": CentrifugoTarget(cfg, say),
     }
-    return [made[name] for name in ("im", "bare", "centrifugo") if name in cfg.servers]
+    return [made[name] for name in SERVERS if name in cfg.servers]
 
 
 class ChatBench(Benchmark[BenchConfig]):
@@ -79,7 +80,7 @@ class ChatBench(Benchmark[BenchConfig]):
                 for kind in cfg.kinds:
                     sc = Scenario(kind, n, cfg.group_size)
                     self.results.append(run_scenario(cfg, pool, t, sc, say))
-            if isinstance(t, ImTarget) and cfg.artillery:
+            if isinstance(t, ImTarget) and t.name == "im" and cfg.artillery:
                 art = run_artillery(cfg, t.solo_users(cfg.artillery_vusers), say)
                 say(f"artillery: {'done' if art.ok else art.detail}")
         except (WorkerFailed, KeyboardInterrupt):

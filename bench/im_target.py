@@ -48,8 +48,15 @@ class ImTarget(Target):
     dialect = "im"
     description = "this IM server (python -m im: Starlette/uvicorn, Redis, Kafka outbox)"
 
-    def __init__(self, cfg: BenchConfig, say: Say) -> None:
+    def __init__(self, cfg: BenchConfig, say: Say, collector: bool = False) -> None:
         super().__init__()
+        # collector: the ops collector (python -m monitor) runs beside the server
+        # and samples Redis, Kafka, the host and the node's /metrics every
+        # IM_OPS_INTERVAL_S, as in production: what that costs the chat path.
+        self.services = [*SERVICES, "monitor"] if collector else SERVICES
+        if collector:
+            self.name = "im-monitor"
+            self.description = f"{self.description}, with the ops collector (python -m monitor)"
         self.cfg, self.say = cfg, say
         # Registration is set-up, not measured: cheap argon2 parameters make
         # seeding 5,000 users take seconds instead of ~15 minutes (a token
@@ -78,7 +85,7 @@ class ImTarget(Target):
     def start(self) -> None:
         self.stack.down()  # leftovers of an interrupted run, if any
         shutil.rmtree(self.settings.root, ignore_errors=True)
-        self.stack.up(SERVICES)
+        self.stack.up(self.services)
 
     def prepare(self, sc: Scenario) -> list[ClientSpec]:
         server = self.stack.services(["server-1"])
@@ -108,7 +115,7 @@ class ImTarget(Target):
         return self._pid("server-1")
 
     def aux_pids(self) -> list[int]:
-        return self._pid("redis") + self._pid("kafka")
+        return [pid for s in self.services if s != "server-1" for pid in self._pid(s)]
 
     def stop(self) -> None:
-        self.stack.down(SERVICES)
+        self.stack.down(self.services)

@@ -37,7 +37,7 @@ def _step_row(s: StepResult, bound: float) -> list[str]:
         str(s.lost),
         errs,
         num(s.server_cpu_per_1k, 3),
-        num(s.aux_cpu_per_1k, 3) if s.server == "im" else "–",
+        num(s.aux_cpu_per_1k, 3) if s.server.startswith("im") else "–",
         cores(s.cpu, s.cpu.client_s),
         num(s.cpu.others_cores, 2),
         "yes" if s.within(bound) else f"**no**{verdict_of(s, bound)[4:]}",
@@ -92,6 +92,36 @@ def _summary(cfg: BenchConfig, results: list[ScenarioResult]) -> list[str]:
         "`even`: within 2 % of each other (typically both carried the whole offered load)."
     )
     return [*table(head, rows), "", note]
+
+
+def _collector_cost(results: list[ScenarioResult]) -> list[str]:
+    """im with the ops collector against im alone, rate by rate (same go, same users)."""
+    by = {(r.scenario.title, r.target): r for r in results}
+    rows = []
+    for title in dict.fromkeys(r.scenario.title for r in results):
+        alone, watched = by.get((title, "im")), by.get((title, "im-monitor"))
+        if alone is None or watched is None:
+            continue
+        steps = {s.rate: s for s in watched.steps}
+        for a in alone.steps:
+            w = steps.get(a.rate)
+            if w is None:
+                continue
+            rows.append([
+                title, f"{a.rate:g}", num(a.delivered_per_s), num(w.delivered_per_s),
+                num(ratio(w.delivered_per_s, a.delivered_per_s), 3),
+                f"{num(a.msg.p99, 1)} / {num(w.msg.p99, 1)}",
+                f"{num(a.server_cpu_per_1k, 3)} / {num(w.server_cpu_per_1k, 3)}",
+                num(ratio(w.server_cpu_per_1k, a.server_cpu_per_1k), 2),
+                f"{num(a.cpu.others_cores, 2)} / {num(w.cpu.others_cores, 2)}",
+            ])  # fmt: skip
+    if not rows:
+        return []
+    head = ["scenario", "msg/s per client", "delivered/s alone", "with collector", "ratio",
+            "send→msg p99 ms alone / with", "server CPU s/1k del alone / with", "CPU ratio",
+            "others' cores alone / with"]  # fmt: skip
+    return ["## With the ops collector running (`--servers im,im-monitor`)", "",
+            *table(head, rows), ""]  # fmt: skip
 
 
 def _scenario(cfg: BenchConfig, title: str, results: list[ScenarioResult]) -> list[str]:
@@ -187,6 +217,7 @@ def render(
         titles.setdefault(r.scenario.title, []).append(r)
     for title, rs in titles.items():
         out += _scenario(cfg, title, rs)
+    out += _collector_cost(results)
     out += _artillery(art)
     # The blocks kept in the same file by others: carried over as they are.
     for block in (CHECKS, STREAMING):

@@ -28,6 +28,8 @@ def run(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for name in quiet:
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # httpx logs every request at INFO: the collector's scrapes would fill its log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = load(settings_type)
     except ConfigError as e:

@@ -100,6 +100,7 @@ class StackPorts:
     http: int
     analytics: int
     ops: int
+    monitor: int  # the ops collector's /healthz (bench --servers im-monitor)
 
     def stack_env(self, stack_dir: Path) -> dict[str, str]:
         """The IM_* variables of a stack in `stack_dir` on these ports."""
@@ -111,6 +112,7 @@ class StackPorts:
             "IM_HTTP_PORT": str(self.http),
             "IM_ANALYTICS_PORT": str(self.analytics),
             "IM_OPS_PORT": str(self.ops),
+            "IM_MONITOR_PORT": str(self.monitor),
         }
         if "IM_CACHE_DIR" in os.environ:  # where the Kafka and Flink jars already are
             env["IM_CACHE_DIR"] = os.environ["IM_CACHE_DIR"]

@@ -15,7 +15,7 @@ RUNS = ("throughput", "freshness")
 # Its own Kafka, away from the dev (19092), test (29092) and chat bench (39092) stacks.
 # Redis, HTTP and analytics are never started; set so no setting points at another stack.
 PORTS = StackPorts(kafka=49092, kafka_controller=49093, redis=46379, http=48080, analytics=48090,
-                   ops=48180)  # fmt: skip
+                   monitor=48095, ops=48180)  # fmt: skip
 
 
 def _rates(raw: str) -> tuple[float, ...]:

@@ -45,3 +45,10 @@ def test_bad_options_are_refused(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert f"python -m bench: error: {message}" in refusal(parse_args, argv, capsys)
+
+
+def test_the_collector_run_is_asked_for_and_does_not_make_a_full_run_less_full() -> None:
+    assert "im-monitor" not in parse_args([]).servers
+    cfg = parse_args(["--servers", "im,im-monitor,bare,centrifugo"])
+    assert cfg.servers == ("im", "im-monitor", "bare", "centrifugo") and cfg.full_run
+    assert not parse_args(["--servers", "im,im-monitor"]).full_run

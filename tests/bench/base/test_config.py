@@ -80,7 +80,7 @@ def test_help_lists_the_options_in_field_order(capsys: pytest.CaptureFixture[str
 def test_stack_env_names_every_port_and_passes_the_cache_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ports = StackPorts(redis=1, kafka=2, kafka_controller=3, http=4, analytics=5, ops=6)
+    ports = StackPorts(redis=1, kafka=2, kafka_controller=3, http=4, analytics=5, ops=6, monitor=7)
     monkeypatch.delenv("IM_CACHE_DIR", raising=False)
     assert ports.stack_env(Path("/s")) == {
         "IM_STACK_DIR": "/s",
@@ -90,6 +90,7 @@ def test_stack_env_names_every_port_and_passes_the_cache_on(
         "IM_HTTP_PORT": "4",
         "IM_ANALYTICS_PORT": "5",
         "IM_OPS_PORT": "6",
+        "IM_MONITOR_PORT": "7",
     }
     monkeypatch.setenv("IM_CACHE_DIR", "/cache")
     assert ports.stack_env(Path("/s"))["IM_CACHE_DIR"] == "/cache"
