@@ -43,6 +43,10 @@ ag:state          hash  agent -> online/away/offline
 ag:online         set   agents marked online
 ag:load:{uid}     int   active sessions of the agent
 ops:nodes         hash  node id -> JSON {ops_url, started, seen}: live nodes (im/noderegistry.py)
+al:state          hash  alert fingerprint -> JSON alerts.model.Alert: active and recent alerts
+al:lease          str   id of the alert evaluator holding the evaluation lease
+al:convs          hash  team (sre, cs) -> the conversation its alerts are posted in
+al:cursor         hash  conv -> the last seq the evaluator read for /silence commands
 
 Nothing else spells a prefix: Python builds keys with the functions below,
 and Lua scripts (im/lua/) with the string locals the loader prepends from
@@ -105,6 +109,10 @@ FIXED: Final[Mapping[str, str]] = {
     "admins_indexed": "admins:indexed",
     "registrations_total": "rg:total",
     "nodes": "ops:nodes",
+    "alert_state": "al:state",
+    "alert_lease": "al:lease",
+    "alert_convs": "al:convs",
+    "alert_cursor": "al:cursor",
 }
 
 OUTBOX: Final = FIXED["outbox"]
@@ -117,6 +125,10 @@ ADMINS: Final = FIXED["admins"]
 ADMINS_INDEXED: Final = FIXED["admins_indexed"]
 REGISTRATIONS_TOTAL: Final = FIXED["registrations_total"]
 NODES: Final = FIXED["nodes"]
+ALERT_STATE: Final = FIXED["alert_state"]
+ALERT_LEASE: Final = FIXED["alert_lease"]
+ALERT_CONVS: Final = FIXED["alert_convs"]
+ALERT_CURSOR: Final = FIXED["alert_cursor"]
 UNREAD_TOTAL_FIELD: Final = "total"  # a field of unr:{uid}, not a key
 
 
