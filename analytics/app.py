@@ -37,7 +37,7 @@ def create_app(settings: AnalyticsSettings) -> Starlette:
     ch = ClickHouse(settings.clickhouse_url)
     sink = Sink(settings, ch)
     queries = Queries(settings)
-    admins = Admins(settings.redis_url)
+    admins = Admins(settings.redis_url, settings.service_token)
 
     async def healthz(request: Request) -> Response:
         return _json({"status": "ok", "inserted": sink.inserted, "bad_rows": sink.bad_rows})

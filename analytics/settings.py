@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from im.envconfig import setting
+from im.envconfig import ConfigError, setting
+
+MIN_SERVICE_TOKEN = 32
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,18 @@ class AnalyticsSettings:
         "IM_EVENTS_TTL_DAYS", 90, "days raw chat/connection/session events are kept"
     )
     ops_ttl_days: int = setting("IM_OPS_TTL_DAYS", 30, "days ops samples are kept")
+    service_token: str = setting(
+        "IM_ANALYTICS_SERVICE_TOKEN",
+        "",
+        "bearer token of the alert evaluator (>= 32 chars; empty: admins only)",
+    )
     max_queries: int = setting("IM_ANALYTICS_MAX_QUERIES", 2, "queries at once (more: 503)")
     query_timeout_s: int = setting("IM_ANALYTICS_QUERY_TIMEOUT_S", 10, "longest query")
     query_memory_mib: int = setting("IM_ANALYTICS_QUERY_MEMORY_MIB", 512, "memory per query")
     query_max_rows: int = setting("IM_ANALYTICS_QUERY_MAX_ROWS", 100_000, "rows per answer")
+
+    def __post_init__(self) -> None:
+        if self.service_token and len(self.service_token) < MIN_SERVICE_TOKEN:
+            raise ConfigError(
+                f"IM_ANALYTICS_SERVICE_TOKEN: at least {MIN_SERVICE_TOKEN} characters"
+            )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stack import flink, install, probes
+from stack.secrets import SERVICE_TOKEN_ENV, service_token
 from stack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,7 @@ def base_env(s: StackSettings) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     env["PYTHONPATH"] = str(ROOT)
+    env[SERVICE_TOKEN_ENV] = service_token(s.root)  # analytics <- the alert evaluator
     env.update(s.extra_env)
     return env
 

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 
 from analytics.settings import AnalyticsSettings
 from contract import topics
-from im.envconfig import load
+from im.envconfig import ConfigError, load
 from stack.manager import Stack
 from stack.services import base_env
 from tests.analytics.api import admin, query, rows
@@ -232,3 +232,19 @@ async def test_more_queries_at_once_than_allowed_get_503(
     assert r.headers["retry-after"] == "1"
     assert [x.status_code for x in await asyncio.gather(*running)] == [200] * limits.max_queries
     assert await rows(url, token, "SELECT 1") == [[1]]
+
+
+async def test_the_service_token_reads_without_an_account_and_a_wrong_one_does_not(
+    url: str, analytics: Stack
+) -> None:
+    """The alert evaluator's secret (made by the stack, in the environment of both)."""
+    token = base_env(analytics.settings)["IM_ANALYTICS_SERVICE_TOKEN"]
+    assert len(token) >= 32
+    assert await rows(url, token, "SELECT 1") == [[1]]
+    wrong = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert (await query(url, wrong, "SELECT 1")).status_code == 401
+
+
+def test_a_short_service_token_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match="at least 32"):
+        load(AnalyticsSettings, {"IM_ANALYTICS_SERVICE_TOKEN": "short"})
