@@ -43,6 +43,7 @@ ag:state          hash  agent -> online/away/offline
 ag:online         set   agents marked online
 ag:load:{uid}     int   active sessions of the agent
 ops:nodes         hash  node id -> JSON {ops_url, started, seen}: live nodes (im/noderegistry.py)
+ops:hotkeys:{start}  zset  key -> accesses (estimated, all nodes) in window {start} (epoch s)
 
 Nothing else spells a prefix: Python builds keys with the functions below,
 and Lua scripts (im/lua/) with the string locals the loader prepends from
@@ -91,6 +92,7 @@ PREFIXES: Final[Mapping[str, str]] = {
     "session": "cs:",
     "open_session": "cs:open:",
     "agent_load": "ag:load:",
+    "hot_keys": "ops:hotkeys:",
 }
 
 # Keys that are one fixed name.
@@ -234,3 +236,7 @@ def open_session(uid: str) -> str:
 
 def agent_load(uid: str) -> str:
     return f"{PREFIXES['agent_load']}{uid}"
+
+
+def hot_keys(window_start: int) -> str:
+    return f"{PREFIXES['hot_keys']}{window_start}"
