@@ -87,9 +87,10 @@ class ServerSettings:
     )
     ops_host: str = setting("IM_OPS_HOST", "127.0.0.1", "address of the ops port")
     ops_port: int = setting("IM_OPS_PORT", 9080, "/metrics and /readyz port (0: off)")
-    # Hot keys (im/hotkeys.py): 1 % of the commands costs about one random()
-    # per command and a key count per hundred; a key read 100 times a second
-    # is still counted ~10 times in a 10 s window. 0: off.
+    # Hot keys (im/hotkeys.py): at 1 % a command costs one random() more and
+    # every hundredth a key count (bench/hotkeys.py: packing ×1.02-1.04), and
+    # a key read 100 times a second is still counted ~10 times in a 10 s
+    # window. 0: off.
     hotkey_sample_rate: float = setting(
         "IM_HOTKEY_SAMPLE_RATE", 0.01, "share of Redis commands whose keys are counted"
     )
