@@ -21,6 +21,7 @@ from im.gateway import Gateway
 from im.gcpolicy import GcPauses
 from im.gwmetrics import CONTENT_TYPE, Scraped
 from im.health import Health
+from im.hotkeys import HotKeyMetrics
 from im.http_admin import AdminApi
 from im.http_api import HttpApi, json_response
 from im.node import Node
@@ -45,6 +46,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         Scraped(node.hub.stats, gc_pauses, lambda: node.relay.published,
                 lambda: node.conn_events.auth_failed_unrecorded)
     )  # fmt: skip
+    m.registry.register(HotKeyMetrics(node.hot_keys))
 
     async def metrics(request: Request) -> Response:
         """Prometheus text exposition (on the ops port only: im.opsport; im.gwmetrics)."""

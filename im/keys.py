@@ -43,6 +43,7 @@ ag:state          hash  agent -> online/away/offline
 ag:online         set   agents marked online
 ag:load:{uid}     int   active sessions of the agent
 ops:nodes         hash  node id -> JSON {ops_url, started, seen}: live nodes (im/noderegistry.py)
+ops:hotkeys:{start}  zset  key -> accesses (estimated, all nodes) in window {start} (epoch s)
 al:state          hash  alert fingerprint -> JSON alerts.model.Alert: active and recent alerts
 al:lease          str   id of the alert evaluator holding the evaluation lease
 al:convs          hash  team (sre, cs) -> the conversation its alerts are posted in
@@ -95,6 +96,7 @@ PREFIXES: Final[Mapping[str, str]] = {
     "session": "cs:",
     "open_session": "cs:open:",
     "agent_load": "ag:load:",
+    "hot_keys": "ops:hotkeys:",
 }
 
 # Keys that are one fixed name.
@@ -246,3 +248,7 @@ def open_session(uid: str) -> str:
 
 def agent_load(uid: str) -> str:
     return f"{PREFIXES['agent_load']}{uid}"
+
+
+def hot_keys(window_start: int) -> str:
+    return f"{PREFIXES['hot_keys']}{window_start}"

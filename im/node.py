@@ -22,6 +22,9 @@ from im.control import ControlConsumer
 from im.cs import CustomerService
 from im.cs_release import AgentRelease
 from im.gwmetrics import LoopLag, NodeMetrics
+from im.hotkey_conn import count_commands
+from im.hotkey_flush import HotKeyFlush
+from im.hotkeys import HotKeys
 from im.hub import Hub
 from im.invitations import Invitations
 from im.loginlimit import LoginLimiter
@@ -54,7 +57,13 @@ class Node:
             socket_connect_timeout=2,
             health_check_interval=10,
         )
+        # Hot keys: the pool's connections count a sample of the commands' keys.
+        self.hot_keys = HotKeys(
+            settings.hotkey_sample_rate, settings.hotkey_window_s, settings.hotkey_max_keys
+        )
+        count_commands(pool, self.hot_keys)
         self.redis: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closes the pool too
+        self.hot_key_flush = HotKeyFlush(self.redis, self.hot_keys)
         self.accounts = Accounts(
             self.redis, settings.token_ttl_s, settings.argon2_time_cost, settings.argon2_memory_kib
         )
@@ -122,6 +131,7 @@ class Node:
         await self.loop_lag.start()
         if self.registry is not None:
             await self.registry.start()
+        await self.hot_key_flush.start()
         self._builtin = asyncio.create_task(self._ensure_builtin(), name="builtin-accounts")
 
     async def stop(self) -> None:
@@ -142,6 +152,7 @@ class Node:
         await self.control.stop()
         await self.presence.stop()
         await self.relay.stop()
+        await self.hot_key_flush.stop()  # last: what the stop's commands read counts too
         await self.redis.aclose()
 
     async def _ensure_builtin_once(self) -> None:

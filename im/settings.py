@@ -87,6 +87,17 @@ class ServerSettings:
     )
     ops_host: str = setting("IM_OPS_HOST", "127.0.0.1", "address of the ops port")
     ops_port: int = setting("IM_OPS_PORT", 9080, "/metrics and /readyz port (0: off)")
+    # Hot keys (im/hotkeys.py): at 1 % a command costs one random() more and
+    # every hundredth a key count (bench/hotkeys.py: packing ×1.02-1.04), and
+    # a key read 100 times a second is still counted ~10 times in a 10 s
+    # window. 0: off.
+    hotkey_sample_rate: float = setting(
+        "IM_HOTKEY_SAMPLE_RATE", 0.01, "share of Redis commands whose keys are counted"
+    )
+    hotkey_window_s: int = setting("IM_HOTKEY_WINDOW_S", 10, "hot-key window (s, Redis clock)")
+    hotkey_max_keys: int = setting(
+        "IM_HOTKEY_MAX_KEYS", 10000, "distinct keys counted per window (further ones dropped)"
+    )
 
     def __post_init__(self) -> None:
         if self.content_mode not in ("mask", "block"):
@@ -113,6 +124,10 @@ class ServerSettings:
         if min(self.max_connections, self.max_connections_per_address,
                self.max_unauthenticated) < 1 or self.header_timeout_s <= 0:  # fmt: skip
             raise ConfigError("connection limits must be >= 1 and IM_HEADER_TIMEOUT_S > 0")
+        if not 0 <= self.hotkey_sample_rate <= 1 or self.hotkey_window_s < 1:
+            raise ConfigError("0 <= IM_HOTKEY_SAMPLE_RATE <= 1 and IM_HOTKEY_WINDOW_S >= 1")
+        if self.hotkey_max_keys < 1:
+            raise ConfigError("IM_HOTKEY_MAX_KEYS must be at least 1")
         try:
             TrustedProxies(self.trusted_proxies)
         except ValueError as e:

@@ -32,7 +32,9 @@ from monitor.writer import SampleWriter
 
 def samplers(s: MonitorSettings, redis: aioredis.Redis) -> list[Sampler]:
     every: dict[str, Sampler] = {
-        "redis": RedisSampler(redis, s.scan_keys, s.big_keys, s.slowlog_max),
+        "redis": RedisSampler(
+            redis, s.scan_keys, s.big_keys, s.slowlog_max, s.hot_keys, s.hot_window_s
+        ),
         "kafka": KafkaSampler(s.kafka_bootstrap, s.groups),
         "host": HostSampler(s.run_dir, s.data_dirs),
         "pipeline": PipelineSampler(s.kafka_bootstrap),

@@ -14,7 +14,6 @@ Key names never leave: a key is reported by its family, type and rank.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 
 import redis.asyncio as aioredis
 
@@ -103,17 +102,3 @@ class KeySampler:
             for rank, ((size, key), typ) in enumerate(zip(top, types, strict=True), 1)
             if typ != "none"
         ]
-
-
-def hot_key_samples(accesses: Mapping[str, int], top: int) -> list[Sample]:
-    """`redis_hot_key_accesses` of the `top` most accessed keys, by family and rank.
-
-    For a source that counts accesses per key (planned: the server, sampling
-    its own Redis calls, on its ops port). Redis' own LFU counters (OBJECT
-    FREQ) need an LFU eviction policy, and the stack keeps `noeviction`
-    (README, Decisions)."""
-    ranked = sorted(accesses.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    return [
-        S("redis_hot_key_accesses", n, family=family(key), rank=str(rank))
-        for rank, (key, n) in enumerate(ranked, 1)
-    ]

@@ -1,9 +1,10 @@
-"""The Redis sampler: INFO, the keyspace by family, the biggest keys, the slow log.
+"""The Redis sampler: INFO, the keyspace by family, the biggest and hottest keys, the slow log.
 
 One INFO call (sections server, clients, memory, stats, keyspace) gives
 the gauges and counters; the hit ratio is over the interval since the last
-round (the collector's own TYPE lookups taken out). Keys per family and the
-biggest keys come from redis_keys, new slow-log entries from redis_slowlog.
+round (the collector's own TYPE and ZREVRANGE lookups taken out). Keys per
+family and the biggest keys come from redis_keys, the hottest keys (counted
+by the server nodes) from redis_hotkeys, new slow-log entries from redis_slowlog.
 Every command is O(1) or bounded (SCAN COUNT 100, MEMORY USAGE of one key),
 so none holds Redis for long; bench/monitor.py measures a round.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from monitor.redis_hotkeys import HotKeyReader
 from monitor.redis_keys import KeySampler
 from monitor.redis_slowlog import SlowLog
 from monitor.sample import Maker, Sample
@@ -52,9 +54,18 @@ def redis_client(url: str) -> aioredis.Redis:
 class RedisSampler:
     name = "redis"
 
-    def __init__(self, redis: aioredis.Redis, scan_keys: int, big_keys: int, slowlog_max: int):
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        scan_keys: int,
+        big_keys: int,
+        slowlog_max: int,
+        hot_keys: int = 10,
+        hot_window_s: int = 10,
+    ) -> None:
         self.redis = redis
         self.keys = KeySampler(redis, scan_keys, big_keys)
+        self.hot = HotKeyReader(redis, hot_keys, hot_window_s)
         self.slowlog = SlowLog(redis, slowlog_max)
         self._last_lookups: tuple[str, int, int] | None = None  # run_id, hits, misses
 
@@ -63,17 +74,18 @@ class RedisSampler:
         out = info_samples(info)
         out += self._hit_ratio(info)
         out += await self.keys.sample()
+        out += await self.hot.sample()
         out += await self.slowlog.sample(str(info["run_id"]))
         return out
 
     def _hit_ratio(self, info: dict[str, Any]) -> list[Sample]:
-        """Hits / lookups since the last round, the collector's own TYPE lookups excluded."""
+        """Hits / lookups since the last round, the collector's own lookups excluded."""
         run_id, hits, misses = str(info["run_id"]), info["keyspace_hits"], info["keyspace_misses"]
         last, self._last_lookups = self._last_lookups, (run_id, hits, misses)
         if last is None or last[0] != run_id:
             return []  # first round, or Redis restarted: no interval yet
-        d_hits = hits - last[1] - self.keys.own_hits
-        d_misses = misses - last[2] - self.keys.own_misses
+        d_hits = hits - last[1] - self.keys.own_hits - self.hot.own_hits
+        d_misses = misses - last[2] - self.keys.own_misses - self.hot.own_misses
         if d_hits + d_misses <= 0:
             return []  # no lookups: no ratio
         return [S("redis_hit_ratio", d_hits / (d_hits + d_misses))]

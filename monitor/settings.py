@@ -24,6 +24,8 @@ class MonitorSettings:
     scan_keys: int = setting("IM_OPS_SCAN_KEYS", 1000, "keys SCANned per round (families, big)")
     big_keys: int = setting("IM_OPS_BIG_KEYS", 10, "biggest keys of the sample reported")
     slowlog_max: int = setting("IM_OPS_SLOWLOG_MAX", 128, "slow-log entries read per round")
+    hot_keys: int = setting("IM_OPS_HOT_KEYS", 10, "hottest keys reported (0: none)")
+    hot_window_s: int = setting("IM_HOTKEY_WINDOW_S", 10, "the servers' hot-key window (s)")
     groups: tuple[str, ...] = setting("IM_OPS_GROUPS", (), "consumer groups watched (all)")
     run_dir: str | None = setting("IM_OPS_RUN_DIR", None, "pid files of the stack's services")
     data_dirs: tuple[str, ...] = setting("IM_OPS_DATA_DIRS", (), "folders whose disk use counts")
@@ -40,3 +42,5 @@ class MonitorSettings:
             raise ConfigError(
                 "IM_OPS_SCAN_KEYS >= 1, IM_OPS_BIG_KEYS >= 0, IM_OPS_SLOWLOG_MAX >= 1"
             )
+        if self.hot_keys < 0 or self.hot_window_s < 1:
+            raise ConfigError("IM_OPS_HOT_KEYS >= 0 and IM_HOTKEY_WINDOW_S >= 1")

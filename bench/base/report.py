@@ -152,3 +152,10 @@ STREAMING = Block("streaming")
 # Checks run by hand (e.g. one scenario before and after a change), written
 # into bench/RESULTS.md by whoever ran them; every benchmark keeps the block.
 CHECKS = Block("checks")
+
+
+def write_check(results: Path, section: Block, text: str) -> None:
+    """`text` as `section` inside the checks block of `results` (other checks stay)."""
+    body = CHECKS.extract_from(results) or ""
+    inner = body.removeprefix(CHECKS.begin).removesuffix(CHECKS.end).strip()
+    CHECKS.write(results, section.replace(inner, text))

@@ -8,7 +8,7 @@ import socket
 from dataclasses import asdict
 
 from bench.base.cli import Benchmark, Say, run
-from bench.base.report import CHECKS, RunInfo
+from bench.base.report import RunInfo, write_check
 from bench.monitor.config import MonitorBenchConfig, parse_args
 from bench.monitor.measure import SizeResult, measure
 from bench.monitor.report import SECTION, render
@@ -67,9 +67,7 @@ class MonitorBench(Benchmark[MonitorBenchConfig]):
 
     def publish(self, text: str) -> str:
         """The section goes inside the checks block, which every benchmark keeps."""
-        body = CHECKS.extract_from(self.cfg.results) or ""
-        inner = body.removeprefix(CHECKS.begin).removesuffix(CHECKS.end).strip()
-        CHECKS.write(self.cfg.results, SECTION.replace(inner, text))
+        write_check(self.cfg.results, SECTION, text)
         return f"monitor section of the checks block written to {self.cfg.results}"
 
 

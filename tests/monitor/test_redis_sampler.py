@@ -9,7 +9,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from im import keys
-from monitor.redis_keys import family, hot_key_samples
+from im.noderegistry import redis_ms
+from monitor.redis_hotkeys import hot_key_samples, newest_complete
+from monitor.redis_keys import family
 from monitor.redis_sampler import RedisSampler, redis_client
 from stack.manager import Stack
 from tests.monitor.helpers import find, value
@@ -63,14 +65,16 @@ async def test_hit_ratio_is_over_the_interval_without_the_collectors_own_lookups
 ) -> None:
     await r.set(keys.user("1"), "x")
     sampler = RedisSampler(r, 1000, 10, 128)
-    await sampler.sample()  # its TYPE of the biggest key is a hit: not counted
+    # Its TYPE of the biggest key is a hit, its read of the (absent) hot-key
+    # window a miss: neither counts.
+    await sampler.sample()
     for _ in range(3):
         await r.get(keys.user("1"))
     await r.get(keys.user("nobody"))
     out = await sampler.sample()
     assert value(out, "redis_hit_ratio") == 0.75
     assert value(out, "redis_keyspace_hits_total") == 4  # 3 + the collector's TYPE
-    assert value(out, "redis_keyspace_misses_total") == 1
+    assert value(out, "redis_keyspace_misses_total") == 2  # 1 + its ZREVRANGE
 
 
 async def test_keys_per_family_exact_when_one_round_covers_the_keyspace(
@@ -157,14 +161,39 @@ async def test_new_slow_log_entries_by_command_name_never_arguments(r: aioredis.
     assert value(again, "redis_slowlog_missed_entries") == 0
 
 
-def test_hot_keys_by_family_and_rank() -> None:
-    counts = {keys.conv("c1"): 50, keys.user("u1"): 90, keys.OUTBOX: 70, keys.token("t"): 1}
-    out = hot_key_samples(counts, 3)
-    assert [(s.value, dict(s.labels)) for s in out] == [
-        (90, {"family": "user", "rank": "1"}),
-        (70, {"family": "outbox", "rank": "2"}),
-        (50, {"family": "conv", "rank": "3"}),
+def test_hot_keys_by_family_and_rank_per_second_at_the_windows_end() -> None:
+    top = [(keys.user("u1"), 90.0), (keys.OUTBOX, 70.0), (keys.conv("c1"), 50.0)]
+    out = hot_key_samples(top, 10, 1_000_000)
+    assert [(s.metric, s.value, dict(s.labels), s.ts) for s in out] == [
+        ("redis_hot_key_accesses_per_second", 9.0, {"family": "user", "rank": "1"}, 1_000_000),
+        ("redis_hot_key_accesses_per_second", 7.0, {"family": "outbox", "rank": "2"}, 1_000_000),
+        ("redis_hot_key_accesses_per_second", 5.0, {"family": "conv", "rank": "3"}, 1_000_000),
     ]
+
+
+def test_the_newest_complete_window_ended_half_a_window_ago_at_most_2_s() -> None:
+    assert newest_complete(1_020_999, 10) == 1000  # 1010-1020 ended 1 s ago: not yet
+    assert newest_complete(1_022_000, 10) == 1010  # 2 s ago
+    assert newest_complete(1_000_999, 2) == 996  # half a window: 1 s
+    assert newest_complete(1_001_000, 2) == 998
+
+
+async def test_the_top_of_the_newest_complete_hot_key_window(r: aioredis.Redis) -> None:
+    start = newest_complete(await redis_ms(r), 10)
+    # As the nodes leave it (im/hotkey_flush.py): estimated accesses in the window.
+    await r.zadd(keys.hot_keys(start), {keys.conv("c1"): 300, keys.token("t"): 1200,
+                                        keys.unread("u"): 40, keys.user("u"): 290})  # fmt: skip
+    await r.zadd(keys.hot_keys(start - 10), {keys.presence("old"): 5000})  # older: not read
+    out = await RedisSampler(r, 1000, 10, 128, hot_keys=3, hot_window_s=10).sample()
+    got = [(s.value, dict(s.labels), s.ts) for s in find(out, "redis_hot_key_accesses_per_second")]
+    end = (start + 10) * 1000
+    assert got == [
+        (120.0, {"family": "token", "rank": "1"}, end),
+        (30.0, {"family": "conv", "rank": "2"}, end),
+        (29.0, {"family": "user", "rank": "3"}, end),
+    ]
+    none = await RedisSampler(r, 1000, 10, 128, hot_keys=0, hot_window_s=10).sample()
+    assert find(none, "redis_hot_key_accesses_per_second") == []
 
 
 def test_family_of_every_declared_key() -> None:
