@@ -3,7 +3,9 @@
 `command_keys(args)` takes the arguments of `Connection.pack_command` (the
 command name first, possibly with its subcommand in the same string, e.g.
 "MEMORY USAGE") and returns the key names: the `numkeys` keys of EVAL,
-EVALSHA and FCALL, the keys after STREAMS of XREAD and XREADGROUP, every
+EVALSHA and FCALL (and for EVALSHA of one of our scripts, the keys its
+`-- COUNTS:` header says it builds from ARGV: im/lua), the keys after
+STREAMS of XREAD and XREADGROUP, every
 key of the multi-key commands (MGET, DEL, ...), the key after the
 subcommand of MEMORY USAGE, OBJECT, XINFO and XGROUP, nothing for commands
 without keys (PING, INFO, SCAN, MULTI, pub/sub channels, ...), and the first
@@ -13,6 +15,8 @@ argument of every other command. Pure: it only reads the arguments.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from im.lua import ARGV_KEYS
 
 # Commands that name no key (a pub/sub channel is not a key of the keyspace).
 NO_KEYS = frozenset(
@@ -62,7 +66,13 @@ def command_keys(args: Sequence[object]) -> list[str]:
             n = int(text(rest[1]))
         except (IndexError, ValueError):
             return []
-        return [text(k) for k in rest[2 : 2 + max(n, 0)]]
+        found = [text(k) for k in rest[2 : 2 + max(n, 0)]]
+        if name.startswith("EVALSHA"):  # our scripts name keys they build from ARGV
+            argv = rest[2 + max(n, 0) :]
+            for prefix, i in ARGV_KEYS.get(text(rest[0]), ()):
+                if i <= len(argv):
+                    found.append(prefix + text(argv[i - 1]))
+        return found
     if name in STREAMS:
         words = [text(a) for a in rest]
         upper = [w.upper() for w in words]

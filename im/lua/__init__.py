@@ -18,6 +18,7 @@ own text.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -75,6 +76,31 @@ def _sources() -> dict[str, str]:
 
 
 SOURCES: Mapping[str, str] = _sources()
+
+# "-- COUNTS: K_CONV 1, K_MEMBERS 1": the keys a script builds from its ARGV
+# (prefix local, ARGV index), which the hot-key counter attributes to a call
+# of it (im/command_keys.py): a script that passes no KEYS would be invisible.
+_COUNTS = re.compile(r"^-- COUNTS: ([A-Z_0-9 ,]+)", re.M)
+
+
+def sha(source: str) -> str:
+    """What EVALSHA names a script by (redis-py's Script.sha)."""
+    return hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+
+
+def _argv_keys() -> dict[str, tuple[tuple[str, int], ...]]:
+    """SHA-1 of a script's text (what EVALSHA names) -> (key prefix, ARGV index)s."""
+    out = {}
+    for source in SOURCES.values():
+        found = _COUNTS.search(source)
+        if found is None:
+            continue
+        pairs = [item.split() for item in found.group(1).split(",")]
+        out[sha(source)] = tuple((CONSTANTS[name], int(index)) for name, index in pairs)
+    return out
+
+
+ARGV_KEYS: Mapping[str, tuple[tuple[str, int], ...]] = _argv_keys()
 
 
 def register(redis: aioredis.Redis, name: str) -> AsyncScript:

@@ -7,6 +7,7 @@
 --
 -- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
 -- ARGV: 1 sid, 2 agent, 3 node id
+-- COUNTS: K_SESSION 1 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   {1}                    accepted
 --   {-1}                   no such session

@@ -7,6 +7,7 @@
 -- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
 -- ARGV: 1 sid, 2 caller ('' = the pipeline: no party check), 3 reason,
 --       4 not_after ts (ms; 0 = none), 5 node id
+-- COUNTS: K_SESSION 1 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   {1, conv, agent}       closed (agent '' if none had accepted)
 --   {-1}                   no such session

@@ -9,6 +9,7 @@
 -- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
 -- ARGV: 1 conv, 2 user (the former agent), 3 reason ('role_changed',
 --       'disabled'), 4 node id
+-- COUNTS: K_CONV 1 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   {1, sid, customer, waiting_since}   the session went back to the queue
 --   {0}                    left the conversation, or nothing to do (not a cs

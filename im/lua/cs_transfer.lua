@@ -7,6 +7,7 @@
 -- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
 -- ARGV: 1 sid, 2 caller, 3 to (the new agent), 4 caller is admin ('1'/'0'),
 --       5 node id
+-- COUNTS: K_SESSION 1 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   {1, from}              transferred from agent `from` (from == to: nothing changed)
 --   {-1}                   no such session

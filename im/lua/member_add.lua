@@ -7,6 +7,7 @@
 -- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
 -- ARGV: 1 group id, 2 conv, 3 owner, 4 user, 5 invitation id,
 --       6 most pending invitations per user, 7 most members per group
+-- COUNTS: K_CONV 2 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   {1}          joined (a friend)           {0}    a member already
 --   {2, ts}      invited now, at ts (ms, Redis clock): tell the user

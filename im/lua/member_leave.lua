@@ -6,6 +6,7 @@
 --
 -- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
 -- ARGV: 1 conv, 2 user, 3 group id
+-- COUNTS: K_CONV 1 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   1                      removed
 --   0                      was not a member

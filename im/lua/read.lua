@@ -7,6 +7,7 @@
 --
 -- KEYS: none (built here from the K_* prefixes of im/keys.py, like send.lua).
 -- ARGV: 1 conv, 2 user, 3 seq (the position asked for)
+-- COUNTS: K_CONV 1 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   {-1}                         not a member
 --   {read_seq, unread, total}    the position now, the conversation's unread

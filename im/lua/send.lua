@@ -17,6 +17,7 @@
 -- Templates hold NUL-prefixed placeholders that JSON text never contains
 -- (an encoder escapes NUL): \0S seq, \0T ts (ms, Redis clock), \0K conv kind,
 -- \0R sender role.
+-- COUNTS: K_CONV 1, K_MEMBERS 1, K_MESSAGES 1 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   {0, "conv seq ts"}      retry of a cmid stored in this conv
 --   {-1}                    not a member          {-2} unknown conv

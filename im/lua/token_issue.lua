@@ -7,6 +7,7 @@
 --
 -- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
 -- ARGV: 1 uid, 2 token hash, 3 lifetime (s), 4 max live tokens per user
+-- COUNTS: K_USER_TOKENS 1 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   {1, expires_at_ms, revoked hashes...}   issued
 --   {0}                                     no such user, or disabled

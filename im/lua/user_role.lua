@@ -4,6 +4,7 @@
 --
 -- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
 -- ARGV: 1 uid, 2 the new role
+-- COUNTS: K_USER 1 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   {1, old_role}          changed (or it was that role already)
 --   {-1}                   no such user

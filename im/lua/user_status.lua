@@ -6,6 +6,7 @@
 --
 -- KEYS: none (built from the K_* prefixes of im/keys.py, one Redis instance).
 -- ARGV: 1 uid, 2 '1' disable / '0' enable
+-- COUNTS: K_USER 1 (keys from ARGV, for the hot-key counter)
 -- Returns one of
 --   {1, role}              done
 --   {0, role}              it was so already

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from im import keys as key_layout
+from im import lua
 from im.command_keys import command_keys
 
 
@@ -59,3 +61,15 @@ def test_the_keys_of_a_command(args: tuple[object, ...], keys: list[str]) -> Non
 def test_binary_key_names_are_decoded_without_failing() -> None:
     assert command_keys((b"GET", b"u:\xff")) == ["u:\ufffd"]
     assert command_keys(("GET", memoryview(b"u:1"))) == ["u:1"]
+
+
+def test_a_script_of_ours_counts_the_keys_its_header_builds_from_argv() -> None:
+    """send.lua passes no KEYS; its `-- COUNTS:` header names conv, members, messages."""
+    sha = lua.sha(lua.SOURCES["send"])
+    args = ("EVALSHA", sha, 0, "c_1", "u_2", "cmid", "tpl", "ev")
+    assert command_keys(args) == ["c:c_1", "cm:c_1", "msg:c_1"]
+    assert command_keys(("EVALSHA", sha, 0)) == []  # no ARGV: nothing to build from
+    # Every header names prefixes that exist and ARGV positions the script reads.
+    for source in lua.SOURCES.values():
+        for prefix, i in lua.ARGV_KEYS.get(lua.sha(source), ()):
+            assert prefix in key_layout.PREFIXES.values() and f"ARGV[{i}]" in source
