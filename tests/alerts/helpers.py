@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import secrets
 
+import redis.asyncio as aioredis
+
+from alerts import codec
 from alerts.model import Alert, Kind, Notification, State
+from im import keys
+from tests.client import User
+from tests.im.cs_helpers import ADMIN, ADMIN_PW
 
 T0 = 1_700_000_000_000  # 2023-11-14T22:13:20Z
+PASSWORD = "staff password"
 
 
 def alert(
@@ -47,3 +54,18 @@ def notification(a: Alert, kind: Kind | None = None, at_ms: int | None = None) -
     at = at_ms if at_ms is not None else (a.resolved_at_ms or a.fired_at_ms or a.active_since_ms)
     start = a.fired_at_ms or a.active_since_ms
     return Notification(kind, a, at, f"{a.fingerprint}:{start}:{kind.value}:0")
+
+
+async def staff(base: str, role: str) -> User:
+    """A new account with `role`, made by the stack's admin, logged in."""
+    admin = await User.login(base, ADMIN, ADMIN_PW)
+    name = f"{role}-{secrets.token_hex(4)}"
+    r = await admin.post("/api/admin/users", {"username": name, "password": PASSWORD,
+                                              "role": role})  # fmt: skip
+    assert r.status_code == 201, r.text
+    return await User.login(base, name, PASSWORD)
+
+
+async def store(redis: aioredis.Redis, *alerts: Alert) -> None:
+    """Write alerts into `al:state` as the evaluator does."""
+    await redis.hset(keys.ALERT_STATE, mapping={a.fingerprint: codec.dumps(a) for a in alerts})
