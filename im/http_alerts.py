@@ -40,8 +40,9 @@ def row(a: Alert, silenced_until: int | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _order(a: Alert) -> tuple[int, int, int]:
-    return (_STATE_ORDER[a.state], _SEVERITY_ORDER.get(a.severity, 3), -a.active_since_ms)
+def _order(a: Alert) -> tuple[int, int, int, str]:
+    return (_STATE_ORDER[a.state], _SEVERITY_ORDER.get(a.severity, 3), -a.active_since_ms,
+            a.fingerprint)  # fmt: skip
 
 
 class AlertsApi:

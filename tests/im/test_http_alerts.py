@@ -102,7 +102,7 @@ async def test_a_role_change_shows_in_the_alerts_at_once(base: str, redis: aiore
     fps = {ops.fingerprint, cs.fingerprint}
     someone = await staff(base, "sre")
     assert len(ours(await someone.get("/api/alerts"), fps)) == 2
-    both = [ops.fingerprint, cs.fingerprint]
+    both = sorted([ops.fingerprint, cs.fingerprint])  # alike but for it: by fingerprint
     # The same token throughout.
     for role, seen in (("user", None), ("manager", [cs.fingerprint]), ("sre", both)):
         assert (await admin.post(f"/api/admin/users/{someone.user_id}/role",
