@@ -117,8 +117,8 @@ async def test_a_failed_request_is_retried_with_backoff_and_a_client_error_is_no
     ]  # fmt: skip
     flaky = [r.at for r in rec.requests if r.path == "/flaky/2/x"]
     assert len(flaky) == 3
-    # Backoff 0.2 s, then 0.4 s (a little more for the requests themselves).
-    assert 0.2 <= flaky[1] - flaky[0] < 0.4 and 0.4 <= flaky[2] - flaky[1] < 0.6
+    # Backoff 0.2 s, then 0.4 s (a little more for the requests, on a busy machine).
+    assert 0.2 <= flaky[1] - flaky[0] < 0.5 and 0.4 <= flaky[2] - flaky[1] < 0.8
     assert (report.retriable, report.permanent) == (1, 1)
     assert sender.totals == {"delivered": 1, "attempts": 7, "failed_retriable": 1,
                              "failed_permanent": 1}  # fmt: skip
@@ -134,7 +134,7 @@ async def test_dead_and_slow_receivers_do_not_hold_up_the_call_or_the_others() -
         started = time.monotonic()
         report = await sender.send([notification(alert())])
         took = time.monotonic() - started
-        assert took < sender.bound_s + 0.3, took  # well before the slow one answers
+        assert took < sender.bound_s + 0.5, took  # well before the slow one answers
         assert len(rec.bodies("/ok/x")) == 1
         assert {f.url: (f.attempts, f.error.split(":")[0], f.retriable)
                 for f in report.failures} == {
