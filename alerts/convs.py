@@ -21,11 +21,6 @@ from im.replies import decoded
 TITLES = {"sre": "Ops alerts", "cs": "Customer-service alerts"}
 
 
-def group_of(conv: str) -> str:
-    """The group id that goes with a conv (as im.relations makes them)."""
-    return "g_" + conv[2:]
-
-
 class AlertConvs:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
@@ -39,7 +34,7 @@ class AlertConvs:
         for team in TEAMS:
             if team not in self._convs:
                 conv = ids.new("c")
-                made = await self._ensure(args=[team, conv, group_of(conv), TITLES[team]])
+                made = await self._ensure(args=[team, conv, ids.group_of(conv), TITLES[team]])
                 self._convs[team] = decoded(made)
         return dict(self._convs)
 
@@ -62,7 +57,7 @@ class AlertConvs:
 
     async def remove(self, team: str, user: str) -> None:
         conv = await self._team_conv(team)
-        if not int(await self._leave(args=[conv, user, group_of(conv)])):
+        if not int(await self._leave(args=[conv, user, ids.group_of(conv)])):
             raise E.ApiError(E.NOT_FOUND, "not a member", 404)
 
     async def _team_conv(self, team: str) -> str:
