@@ -17,7 +17,8 @@ from im.replies import decoded, opt_decoded
 from im.tokens import Identity, Tokens
 
 USERNAME_RE = re.compile(r"[a-z0-9_.-]{3,32}")
-ROLES = ("user", "agent", "bot", "admin", "system")
+ROLES = ("user", "agent", "bot", "admin", "sre", "manager", "system")
+STAFF_ROLES = ("agent", "bot", "admin", "sre", "manager")  # what POST /api/admin/users gives
 SYSTEM_USER = "system"  # the built-in account that speaks for the server
 
 

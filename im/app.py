@@ -23,6 +23,7 @@ from im.gwmetrics import CONTENT_TYPE, Scraped
 from im.health import Health
 from im.hotkeys import HotKeyMetrics
 from im.http_admin import AdminApi
+from im.http_alerts import AlertsApi
 from im.http_api import HttpApi, json_response
 from im.node import Node
 from im.opsport import OpsPort
@@ -88,6 +89,7 @@ def create_app(settings: ServerSettings) -> Starlette:
             Route("/metrics", metrics),
             *api.routes(),
             *AdminApi(api).routes(),
+            *AlertsApi(api).routes(),
             *ConsentApi(api).routes(),
             WebSocketRoute("/ws", gateway.endpoint),
         ],

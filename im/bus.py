@@ -63,6 +63,19 @@ def receive(hub: Hub, payload: str | bytes, now: float) -> None:
         log.warning("bus: bad message dropped: %s: %s", type(e).__name__, e)
 
 
+async def publish_to_nodes(redis: aioredis.Redis, stored: Stored, skip: str = "") -> None:
+    """A stored message to the nodes where its members are online (but `skip`),
+    whose devices get it as a `msg` push: how a node pushes what it stored to
+    the others, and how a process without devices (the alert evaluator) pushes."""
+    payload = None
+    for node in stored.nodes:
+        if node != skip:
+            if payload is None:
+                frame = stored.frame.decode()
+                payload = encode(PushMsg(stored.members, frame, stored.conv, stored.seq))
+            await redis.publish(keys.node_channel(node), payload)
+
+
 class Bus(Background):
     """This node's end of the bus: sends to other nodes, applies what they send."""
 
@@ -75,11 +88,7 @@ class Bus(Background):
         """Push a stored message to every online device of every member, on any node."""
         frame = stored.frame.decode()
         self.hub.deliver_msg(stored.members, frame, stored.conv, stored.seq, time.time())
-        payload = None
-        for node in stored.nodes:
-            if node != self.node_id:
-                payload = payload or encode(PushMsg(stored.members, frame, stored.conv, stored.seq))
-                await self.redis.publish(keys.node_channel(node), payload)
+        await publish_to_nodes(self.redis, stored, skip=self.node_id)
 
     async def push_to_user(self, user: str, frame: str) -> None:
         """A frame for every device of `user` (unread counts and the like)."""

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from im import errors as E
 from im import ids
+from im.accounts import STAFF_ROLES
 from im.http_api import HttpApi, field, json_response, path_id, read_json
 
 
@@ -24,8 +25,8 @@ class AdminApi:
         await self._admin(request)
         data = await read_json(request)
         role = field(data, "role", str)
-        if role not in ("agent", "bot", "admin"):
-            raise E.ApiError(E.INVALID, "role must be agent, bot or admin", 400)
+        if role not in STAFF_ROLES:
+            raise E.ApiError(E.INVALID, f"role must be one of {', '.join(STAFF_ROLES)}", 400)
         uid = await self.node.accounts.register(
             field(data, "username", str), field(data, "password", str),
             field(data, "display_name", str, required=False), role=role,

@@ -28,6 +28,11 @@ def new(kind: str) -> str:
     return f"{kind}_{secrets.token_hex(8)}"
 
 
+def group_of(conv: str) -> str:
+    """The id of the group whose conversation is `conv` (the same hex)."""
+    return "g_" + conv[2:]
+
+
 def is_user(value: str) -> bool:
     return USER.fullmatch(value) is not None
 

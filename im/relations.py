@@ -100,7 +100,7 @@ class Relations:
             if not await is_person(self.redis, m):
                 raise E.ApiError(E.NOT_FOUND, "unknown member", 404)
         conv = await self.create_conv("group", name, owner, {owner})
-        group_id = "g_" + conv[2:]
+        group_id = ids.group_of(conv)
         await self.redis.hset(keys.group(group_id),
                               mapping={"conv": conv, "owner": owner, "name": name})  # fmt: skip
         invited = [m for m in others if not await self._add_one(group_id, conv, name, owner, m)]

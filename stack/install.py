@@ -24,6 +24,8 @@ _SYSTEM = {
     "redis-server": "redis-server",
     "java": "openjdk-17-jre-headless",
     "mvn": "maven",
+    # Tests run a real Alertmanager on loopback (tests/alerts/test_alertmanager.py).
+    "prometheus-alertmanager": "prometheus-alertmanager",
 }
 
 

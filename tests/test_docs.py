@@ -18,6 +18,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
+from alerts.settings import AlertSettings
 from analytics import schema
 from analytics.app import create_app as create_analytics_app
 from analytics.settings import AnalyticsSettings
@@ -324,7 +325,14 @@ def test_the_analytics_query_api_routes() -> None:
 
 ALL_SETTINGS = {
     name
-    for cls in (ServerSettings, StreamSettings, AnalyticsSettings, StackSettings, MonitorSettings)
+    for cls in (
+        ServerSettings,
+        StreamSettings,
+        AnalyticsSettings,
+        StackSettings,
+        MonitorSettings,
+        AlertSettings,
+    )
     for name, _ in env_names(cls)
 }
 # Server settings about deployment, not about what a client sees.

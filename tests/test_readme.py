@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alerts.settings import AlertSettings
 from analytics.settings import AnalyticsSettings
 from im.envconfig import env_names
 from im.settings import ServerSettings
@@ -23,6 +24,7 @@ def test_every_setting_is_documented() -> None:
             AnalyticsSettings,
             StackSettings,
             MonitorSettings,
+            AlertSettings,
         )
         for n, _ in env_names(cls)
     }
