@@ -36,8 +36,8 @@ class ClickHouse:
             await self._run(client.close)
         self._pool.shutdown(wait=True)
 
-    async def command(self, sql: str) -> Any:
-        return await self._run(self._client.command, sql)
+    async def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        return await self._run(self._client.command, sql, parameters=parameters)
 
     async def query(
         self, sql: str, parameters: Mapping[str, Any] | None = None
