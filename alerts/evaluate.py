@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from alerts.model import fingerprint
-from alerts.rules import NOW, Rule
+from alerts.rulefile import NOW
+from alerts.rules import Rule
 
 Probes = Mapping[str, tuple[bool, float]]  # probe name -> (up, value), see rules.PROBES
 Rows = tuple[list[str], list[tuple[Any, ...]]]

@@ -20,7 +20,8 @@ from pathlib import Path
 import psutil
 
 from alerts.evaluate import evaluate
-from alerts.rules import PROBES, Rule, load_rules
+from alerts.rulefile import PROBES
+from alerts.rules import Rule, load_rules
 from analytics.clickhouse import ClickHouse
 from analytics.schema import TABLES
 from bench.alerts.config import AlertsBenchConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from alerts.rules import PROBES, duration_ms
+from alerts.rulefile import PROBES, duration_ms
 from tests.alerts.harness import ROOT, RULES
 from tests.doctables import DOCS, one, plain
 from tests.test_docs import ALL_SETTINGS

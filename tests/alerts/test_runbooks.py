@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from alerts.rules import RUNBOOKS
+from alerts.rulefile import RUNBOOKS
 from analytics import guard
 from analytics.clickhouse import ClickHouse
 from tests.alerts.harness import ROOT, RULES
