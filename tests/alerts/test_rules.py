@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ import yaml
 
 from alerts.rules import RuleError, load_rules
 from tests.alerts.harness import ROOT, RULES
+from tests.doctables import EVENTS, one, plain
+from tests.test_docs import metric_rows
 
 AREAS = {"redis", "kafka", "gateway", "pipeline", "host", "cs"}
 GOOD: dict[str, Any] = {
@@ -86,3 +89,34 @@ def test_a_file_that_is_not_a_rule_file(tmp_path: Path) -> None:
     lines = str(e.value).splitlines()
     assert lines[0].startswith("cs.yaml: not YAML: ")
     assert "kafka.yaml: needs `groups:`, a list" in lines
+
+
+# Being renamed from redis_hot_key_accesses by the hot-key work (docs/alerts.md, gaps).
+NOT_YET_DOCUMENTED = {"redis_hot_key_accesses_per_second"}
+
+
+def documented_metrics() -> set[str]:
+    """The collector's metric names (docs/events.md), and the gateway's as it writes them
+    (a histogram as its _bucket, _sum and _count)."""
+    names = {plain(r["metric"]) for r in metric_rows()}
+    for row in one(EVENTS, "Gateway metrics").rows:
+        name = plain(row["metric"])
+        names |= ({f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+                  if plain(row["type"]) == "histogram" else {name})  # fmt: skip
+    return names
+
+
+def test_the_rules_read_the_metrics_the_collector_writes_by_their_names() -> None:
+    used = {
+        name
+        for r in RULES.values()
+        for clause in re.findall(r"metric\s*(?:=\s*'[^']*'|IN\s*\([^)]*\))", r.sql or "")
+        for name in re.findall(r"'([^']*)'", clause)
+    }
+    assert len(used) > 25
+    assert sorted(used - documented_metrics()) == sorted(NOT_YET_DOCUMENTED)
+
+
+def test_every_rule_has_a_promtool_style_test() -> None:
+    tests = "".join(p.read_text() for p in (ROOT / "tests" / "alerts").glob("test_rules_*.py"))
+    assert sorted(n for n in RULES if f'"{n}"' not in tests) == []
