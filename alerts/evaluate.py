@@ -22,7 +22,7 @@ from alerts.model import fingerprint
 from alerts.rulefile import NOW
 from alerts.rules import Rule
 
-Probes = Mapping[str, tuple[bool, float]]  # probe name -> (up, value), see rules.PROBES
+Probes = Mapping[str, tuple[bool, float]]  # probe -> (up, value): rulefile.PROBES
 Rows = tuple[list[str], list[tuple[Any, ...]]]
 
 
