@@ -6,9 +6,13 @@ only reads them. Field names follow Alertmanager's (`startsAt`, `endsAt`,
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+import orjson
 
 SEVERITIES = ("critical", "warning", "info")
 TEAMS = ("sre", "cs")  # sre alerts go to the ops conversation, cs to the managers'
@@ -44,10 +48,14 @@ class Alert:
     active_since_ms: int  # first evaluation the condition held (pending from then)
     fired_at_ms: int | None = None  # when it went firing (Alertmanager's startsAt)
     resolved_at_ms: int | None = None  # endsAt
-    last_true_ms: int = 0  # last evaluation the condition held (keep_firing_for counts from it)
-    last_notified_ms: int | None = None  # for the repeat interval
+    last_true_ms: int = 0  # last evaluation the condition held
+    last_notified_ms: int | None = None  # for the repeat interval; None: nothing said yet
     silenced_until_ms: int | None = None
     fingerprint: str = field(default="")
+    # First evaluation the condition no longer held while firing: keep_firing_for
+    # counts from it (Prometheus' KeepFiringSince); None while it holds.
+    keep_firing_since_ms: int | None = None
+    repeats: int = 0  # REPEAT notifications sent since it fired
 
     def __post_init__(self) -> None:
         if not self.fingerprint:
@@ -64,6 +72,21 @@ class Alert:
     @property
     def severity(self) -> str:
         return self.labels.get("severity", "warning")
+
+    def to_json(self) -> str:
+        """One JSON object (the value of the evaluator's `al:state` hash)."""
+        return orjson.dumps(dataclasses.asdict(self)).decode()
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Alert:
+        """The alert `to_json` wrote; fields it does not know are ignored, missing ones
+        take their defaults (an older or newer evaluator's state still loads)."""
+        raw: dict[str, Any] = orjson.loads(text)
+        known = {f.name for f in dataclasses.fields(cls)}
+        data = {k: v for k, v in raw.items() if k in known}
+        data["state"] = State(data["state"])
+        data["value"] = float(data["value"])
+        return cls(**data)
 
 
 @dataclass(frozen=True)

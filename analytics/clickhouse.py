@@ -2,14 +2,15 @@
 
 Its calls block, so they run on one dedicated thread that nothing else
 uses: queries have clients and threads of their own (analytics/queries.py),
-so an insert never waits behind a query.
+so an insert never waits behind a query. The alert evaluator
+(alerts/evaluate.py) queries through an instance of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import clickhouse_connect
@@ -35,8 +36,15 @@ class ClickHouse:
             await self._run(client.close)
         self._pool.shutdown(wait=True)
 
-    async def command(self, sql: str) -> Any:
-        return await self._run(self._client.command, sql)
+    async def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        return await self._run(self._client.command, sql, parameters=parameters)
+
+    async def query(
+        self, sql: str, parameters: Mapping[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """One SELECT with bound parameters (`{name:Type}`): its columns and rows."""
+        result = await self._run(self._client.query, sql, parameters=parameters)
+        return list(result.column_names), [tuple(r) for r in result.result_rows]
 
     async def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: list[str]) -> None:
         if rows:

@@ -1,0 +1,53 @@
+"""`python -m bench.alerts`: a chDB of its own, the baseline's days then all days, the report."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+
+import chdb
+
+from bench.alerts.config import AlertsBenchConfig, parse_args
+from bench.alerts.measure import SizeResult, measure
+from bench.alerts.report import SECTION, render
+from bench.base.cli import Benchmark, Say, run
+from bench.base.report import CHECKS, RunInfo
+
+
+class AlertsBench(Benchmark[AlertsBenchConfig]):
+    """Every alert rule evaluated once, over the baseline's days and over all days."""
+
+    module = "bench.alerts"
+    partial_name = "RESULTS.partial.md"
+    stopped = "its chDB is closed and removed"
+
+    def __init__(self, cfg: AlertsBenchConfig, say: Say) -> None:
+        super().__init__(cfg, say)
+        self.sizes: list[SizeResult] = []
+
+    @staticmethod
+    def parse(argv: list[str]) -> AlertsBenchConfig:
+        return parse_args(argv)
+
+    def measure(self, notes: list[str]) -> None:
+        asyncio.run(measure(self.cfg, self.say, self.sizes))
+
+    def versions(self) -> dict[str, str]:
+        return {"chdb": f"chdb {chdb.__version__} (embedded ClickHouse {chdb.engine_version})"}
+
+    def render(self, info: RunInfo) -> str:
+        return render(self.cfg, info, self.sizes)
+
+    def raw(self) -> dict[str, object]:
+        return {"sizes": [asdict(s) for s in self.sizes]}
+
+    def publish(self, text: str) -> str:
+        """The section goes inside the checks block, which every benchmark keeps."""
+        body = CHECKS.extract_from(self.cfg.results) or ""
+        inner = body.removeprefix(CHECKS.begin).removesuffix(CHECKS.end).strip()
+        CHECKS.write(self.cfg.results, SECTION.replace(inner, text))
+        return f"alerts section of the checks block written to {self.cfg.results}"
+
+
+def main(argv: list[str]) -> int:
+    return run(AlertsBench, argv)
