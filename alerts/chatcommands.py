@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import orjson
 import redis.asyncio as aioredis
 
-from alerts import codec
 from alerts.access import team_of
+from alerts.model import Alert
 from alerts.silences import MAX_SILENCE_S
 from im import keys
 from im.accounts import SYSTEM_USER
@@ -66,7 +66,7 @@ async def by_prefix(redis: aioredis.Redis, team: str, prefix: str) -> Target | s
     """The team's alert (active or recent, `al:state`) whose fingerprint starts so."""
     found = []
     async for fp, raw in redis.hscan_iter(keys.ALERT_STATE, match=f"{prefix}*", count=500):
-        alert = codec.loads(raw)
+        alert = Alert.from_json(raw)
         if team_of(alert.team) == team:
             found.append(Target(decoded(fp), alert.name))
     if not found:

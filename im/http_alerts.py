@@ -14,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from alerts import codec
 from alerts.access import may_silence, team_of, teams_of
 from alerts.chat import AlertChat
 from alerts.model import Alert, State
@@ -67,7 +66,7 @@ class AlertsApi:
         teams = teams_of((await self._viewer(request)).role)
         now = await self._now()
         silenced = await self.silences.current(now)
-        alerts = [codec.loads(raw) for raw in (await self.redis.hvals(keys.ALERT_STATE))]
+        alerts = [Alert.from_json(raw) for raw in (await self.redis.hvals(keys.ALERT_STATE))]
         rows = []
         for a in sorted((a for a in alerts if a.state in _STATE_ORDER), key=_order):
             if team_of(a.team) in teams:
@@ -84,7 +83,7 @@ class AlertsApi:
         raw = await self.redis.hget(keys.ALERT_STATE, fp) if FINGERPRINT.fullmatch(fp) else None
         if raw is None:
             raise E.ApiError(E.NOT_FOUND, "no such alert", 404)
-        a = codec.loads(raw)
+        a = Alert.from_json(raw)
         team = team_of(a.team)
         if not may_silence(ident.role, team):
             raise E.ApiError(E.FORBIDDEN, "managers silence customer-service alerts only", 403)

@@ -6,7 +6,6 @@ import secrets
 
 import redis.asyncio as aioredis
 
-from alerts import codec
 from alerts.model import Alert, Kind, Notification, State
 from im import keys
 from tests.client import User
@@ -68,4 +67,4 @@ async def staff(base: str, role: str) -> User:
 
 async def store(redis: aioredis.Redis, *alerts: Alert) -> None:
     """Write alerts into `al:state` as the evaluator does."""
-    await redis.hset(keys.ALERT_STATE, mapping={a.fingerprint: codec.dumps(a) for a in alerts})
+    await redis.hset(keys.ALERT_STATE, mapping={a.fingerprint: a.to_json() for a in alerts})

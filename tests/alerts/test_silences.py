@@ -6,13 +6,12 @@ import orjson
 import pytest
 import redis.asyncio as aioredis
 
-from alerts import codec
 from alerts.access import may_silence, silencers, team_of, teams_of
 from alerts.settings import AlertSettings
 from alerts.silences import Silences
 from im import keys
 from im.envconfig import ConfigError, load
-from tests.alerts.helpers import T0, alert, unique_name
+from tests.alerts.helpers import T0, unique_name
 
 
 async def test_the_current_silences_and_those_that_are_over(redis: aioredis.Redis) -> None:
@@ -32,14 +31,6 @@ async def test_the_current_silences_and_those_that_are_over(redis: aioredis.Redi
     await s.lift(c)
     assert c not in await s.current(T0)
 
-
-def test_an_alert_read_back_from_its_json_is_the_same() -> None:
-    a = alert(resolved_ms=T0 + 5, instance="x")
-    a.silenced_until_ms, a.last_notified_ms = T0 + 9, T0 + 7
-    assert codec.loads(codec.dumps(a)) == a
-    data = orjson.loads(codec.dumps(a))
-    assert (data["state"], data["fingerprint"]) == ("firing", a.fingerprint)
-    assert codec.loads(orjson.dumps({**data, "added_later": 1})) == a  # unknown fields: ignored
 
 
 def test_who_sees_and_silences_which_team() -> None:
