@@ -2,10 +2,11 @@
 
 The samples reach ClickHouse through the collector, the outbox in Redis,
 Kafka and the analytics process, so a rule over `ops_samples` cannot say
-that one of those is down: it would only go quiet. These probes ask each
-of them directly, every evaluation, the way Prometheus derives `up` from
-its own scrapes. Each probe is bounded by a timeout and never raises: a
-failure is `up=False` with a short reason (no internal detail beyond it).
+that one of those is down or behind: it would only go quiet. These probes
+(alerts.rulefile.PROBES says what each one's value is) ask each of them
+directly, every evaluation, the way Prometheus derives `up` from its own
+scrapes. Each is bounded by a timeout and never raises: a failure is
+(False, 0.0), and its reason is kept for /metrics and the log.
 """
 
 from __future__ import annotations
@@ -13,87 +14,112 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import httpx
 import redis.asyncio as aioredis
-from aiokafka.admin import AIOKafkaAdminClient
+
+from alerts.evaluate import QueryClient
+from im import keys
+from im.replies import decoded
+from monitor.kafka_sampler import KafkaSampler
+
+Result = tuple[bool, float]
 
 
-@dataclass(frozen=True)
-class ProbeResult:
-    up: bool
-    value: float  # what the probe measured: brokers, rounds, seconds; 0 when down
-    reason: str = ""  # why it is down: timeout, refused, http 503, ...
-
-
-PROBES = ("redis", "kafka", "analytics", "collector")
-
-
-async def _timed(check: Callable[[], Awaitable[float]], timeout_s: float) -> ProbeResult:
+async def _timed(check: Callable[[], Awaitable[float]], timeout_s: float) -> tuple[Result, str]:
     try:
-        return ProbeResult(True, await asyncio.wait_for(check(), timeout_s))
+        return (True, await asyncio.wait_for(check(), timeout_s)), ""
     except TimeoutError:
-        return ProbeResult(False, 0.0, "timeout")
+        return (False, 0.0), "timeout"
     except httpx.HTTPStatusError as e:
-        return ProbeResult(False, 0.0, f"http {e.response.status_code}")
+        return (False, 0.0), f"http {e.response.status_code}"
     except Exception as e:  # any failure is "down", named by its type
-        return ProbeResult(False, 0.0, type(e).__name__)
+        return (False, 0.0), type(e).__name__
 
 
 class Probes:
-    """`run()` → {probe name: result}. Clients are made once and reused."""
+    """`run()` → {probe name: (up, value)}; `reasons` → why the last round's were down."""
 
     def __init__(
         self,
-        redis_url: str,
+        redis: aioredis.Redis,
         kafka_bootstrap: str,
+        analytics_group: str,
+        queries: QueryClient,
         analytics_url: str,
         collector_url: str,
-        timeout_s: float = 3.0,
+        timeout_s: float = 5.0,
     ) -> None:
-        self.timeout_s = timeout_s
-        self.redis = aioredis.Redis.from_url(
-            redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
-        )
-        self.kafka_bootstrap = kafka_bootstrap
+        self.redis, self.queries, self.timeout_s = redis, queries, timeout_s
+        # The collector's own Kafka reading (brokers, lag in seconds), for one group.
+        self.kafka = KafkaSampler(kafka_bootstrap, groups=(analytics_group,))
         self.analytics_url = analytics_url.rstrip("/")
         self.collector_url = collector_url.rstrip("/")
         self.http = httpx.AsyncClient(timeout=timeout_s)
+        self.reasons: dict[str, str] = {}
+        self._kafka_last = (0.0, 0.0)  # of the last round that reached Kafka
 
     async def _redis(self) -> float:
         start = time.monotonic()
         await self.redis.ping()
-        return time.monotonic() - start  # seconds a PING took
+        return time.monotonic() - start
 
-    async def _kafka(self) -> float:
-        # A fresh admin client each time: one that lost its broker does not recover
-        # reliably, and a probe every 15 s costs nothing.
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.kafka_bootstrap, request_timeout_ms=int(self.timeout_s * 1000)
-        )
-        try:
-            await admin.start()
-            cluster = await admin.describe_cluster()
-            return float(len(cluster["brokers"]))  # brokers that answer metadata
-        finally:
-            await admin.close()
+    async def _outbox(self) -> float:
+        """Age (s) of the oldest entry waiting in the outbox (the relay deletes
+        what it published), by Redis' clock; 0 when it is empty."""
+        oldest = await self.redis.xrange(keys.OUTBOX, count=1)
+        if not oldest:
+            return 0.0
+        sec, usec = await self.redis.time()
+        entry_ms = int(decoded(oldest[0][0]).split("-")[0])
+        return max(0.0, (sec * 1000 + usec / 1000 - entry_ms) / 1000)
 
-    async def _health(self, url: str, field: str) -> float:
-        r = await self.http.get(f"{url}/healthz")
-        r.raise_for_status()
-        return float(r.json().get(field, 1))
+    async def _kafka(self) -> tuple[float, float]:
+        """(brokers, the analytics group's lag in seconds)."""
+        samples = await self.kafka.sample()
+        brokers = next(s.value for s in samples if s.metric == "kafka_brokers")
+        lags = [s.value for s in samples if s.metric == "kafka_consumer_lag_seconds"]
+        return brokers, max(lags, default=0.0)
 
-    async def run(self) -> dict[str, ProbeResult]:
+    async def _clickhouse(self) -> float:
+        start = time.monotonic()
+        await self.queries.query("SELECT 1 AS value")
+        return time.monotonic() - start
+
+    async def _health(self, url: str) -> float:
+        start = time.monotonic()
+        (await self.http.get(f"{url}/healthz")).raise_for_status()
+        return time.monotonic() - start
+
+    async def run(self) -> dict[str, Result]:
         checks: dict[str, Callable[[], Awaitable[float]]] = {
             "redis": self._redis,
-            "kafka": self._kafka,
-            "analytics": lambda: self._health(self.analytics_url, "inserted"),
-            "collector": lambda: self._health(self.collector_url, "rounds"),
+            "outbox": self._outbox,
+            "clickhouse": self._clickhouse,
+            "analytics": lambda: self._health(self.analytics_url),
+            "collector": lambda: self._health(self.collector_url),
         }
-        results = await asyncio.gather(*(_timed(c, self.timeout_s) for c in checks.values()))
-        return dict(zip(checks, results, strict=True))
+        kafka_task = _timed(self._kafka_pair, self.timeout_s * 2)
+        done = await asyncio.gather(
+            kafka_task, *(_timed(c, self.timeout_s) for c in checks.values())
+        )
+        out: dict[str, Result] = {}
+        self.reasons = {}
+        (kafka_up, _), why = done[0]
+        out["kafka"] = (kafka_up, self._kafka_last[0] if kafka_up else 0.0)
+        out["analytics_lag"] = (kafka_up, self._kafka_last[1] if kafka_up else 0.0)
+        if why:
+            self.reasons["kafka"] = self.reasons["analytics_lag"] = why
+        for name, (result, reason) in zip(checks, done[1:], strict=True):
+            out[name] = result
+            if reason:
+                self.reasons[name] = reason
+        return out
+
+    async def _kafka_pair(self) -> float:
+        self._kafka_last = await self._kafka()
+        return self._kafka_last[0]
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        await self.kafka.close()
         await self.http.aclose()

@@ -48,6 +48,7 @@ al:state          hash  alert fingerprint -> JSON alerts.model.Alert: active and
 al:lease          str   id of the alert evaluator holding the evaluation lease
 al:convs          hash  team (sre, cs) -> the conversation its alerts are posted in
 al:cursor         hash  conv -> the last seq the evaluator read for /silence commands
+al:pending        hash  notification key -> JSON: notifications stored, not yet delivered
 al:silences       hash  alert fingerprint -> JSON {until, by, at}: silences (alerts/silences.py)
 
 Nothing else spells a prefix: Python builds keys with the functions below,
@@ -116,6 +117,7 @@ FIXED: Final[Mapping[str, str]] = {
     "alert_lease": "al:lease",
     "alert_convs": "al:convs",
     "alert_cursor": "al:cursor",
+    "alert_pending": "al:pending",
     "alert_silences": "al:silences",
 }
 
@@ -133,6 +135,7 @@ ALERT_STATE: Final = FIXED["alert_state"]
 ALERT_LEASE: Final = FIXED["alert_lease"]
 ALERT_CONVS: Final = FIXED["alert_convs"]
 ALERT_CURSOR: Final = FIXED["alert_cursor"]
+ALERT_PENDING: Final = FIXED["alert_pending"]
 ALERT_SILENCES: Final = FIXED["alert_silences"]
 UNREAD_TOTAL_FIELD: Final = "total"  # a field of unr:{uid}, not a key
 

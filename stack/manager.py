@@ -185,6 +185,10 @@ def print_where(s: StackSettings, out: Callable[[str], None]) -> None:
         "  (admins: Authorization: Bearer <token from POST /api/login>)"
     )
     out(f"  ops collector:       http://127.0.0.1:{s.monitor_port}/healthz  (samples: im.ops)")
+    out(
+        f"  alert evaluator:     http://127.0.0.1:{s.alert_port}/metrics  (alerts: GET /api/alerts;"
+        " in the chat: the ops and managers conversations)"
+    )
     out(f"  Flink UI:            {flink.rest_url(s)}  (job {flink.JOB_NAME})")
     out(f"  ClickHouse:          {s.effective_clickhouse_url}")
     out(f"  Kafka:               {s.kafka_bootstrap}")

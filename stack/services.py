@@ -216,6 +216,18 @@ def _monitor(s: StackSettings, say: Say) -> Launch:
     return Launch([sys.executable, "-m", "monitor"], env)
 
 
+def _alerts(s: StackSettings, say: Say) -> Launch:
+    env = base_env(s)
+    env.update(
+        IM_ALERT_PORT=str(s.alert_port),
+        IM_ANALYTICS_URL=f"http://127.0.0.1:{s.analytics_port}",
+        IM_MONITOR_URL=f"http://127.0.0.1:{s.monitor_port}",
+        IM_ALERT_EXTERNAL_URL=f"http://127.0.0.1:{s.alert_port}",
+    )
+    env.setdefault("IM_ALERT_INTERVAL_S", "15")
+    return Launch([sys.executable, "-m", "alerts"], env)
+
+
 def node_port(s: StackSettings, index: int) -> int:
     return s.http_port + index
 
@@ -302,6 +314,13 @@ def apps(s: StackSettings) -> list[Service]:
             lambda st: probes.http_ready(f"http://127.0.0.1:{st.monitor_port}/healthz"),
             60,
             ports=lambda st: [st.monitor_port],
+        ),
+        Service(
+            "alerts",
+            _alerts,
+            lambda st: probes.http_ready(f"http://127.0.0.1:{st.alert_port}/healthz"),
+            60,
+            ports=lambda st: [st.alert_port],
         ),
     ]
 

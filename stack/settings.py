@@ -29,6 +29,7 @@ class StackSettings:
     ops_port: int = setting("IM_OPS_PORT", 9080, "first server node's ops port (+1, ...)")
     analytics_port: int = setting("IM_ANALYTICS_PORT", 8090, "analytics query API port")
     monitor_port: int = setting("IM_MONITOR_PORT", 8095, "collector's /healthz port")
+    alert_port: int = setting("IM_ALERT_PORT", 8096, "alert evaluator's /healthz, /metrics port")
     flink_rest_port: int = setting("IM_FLINK_REST_PORT", 18081, "Flink web UI and REST port")
     flink_rpc_port: int = setting("IM_FLINK_RPC_PORT", 16123, "Flink JobManager RPC port")
     flink_jobmanager_memory: str = setting(

@@ -34,6 +34,7 @@ PORTS = {
         "IM_OPS_PORT",
         "IM_ANALYTICS_PORT",
         "IM_MONITOR_PORT",
+        "IM_ALERT_PORT",
         "IM_FLINK_REST_PORT",
         "IM_FLINK_RPC_PORT",
     )

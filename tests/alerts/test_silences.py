@@ -32,7 +32,6 @@ async def test_the_current_silences_and_those_that_are_over(redis: aioredis.Redi
     assert c not in await s.current(T0)
 
 
-
 def test_who_sees_and_silences_which_team() -> None:
     assert [teams_of(r) for r in ("admin", "sre", "manager", "agent", "user", "system")] == [
         ("sre", "cs"), ("sre", "cs"), ("cs",), (), (), ()]  # fmt: skip
@@ -41,17 +40,22 @@ def test_who_sees_and_silences_which_team() -> None:
     assert (team_of("cs"), team_of("sre"), team_of("db")) == ("cs", "sre", "sre")
 
 
+TOKEN = {"IM_ANALYTICS_SERVICE_TOKEN": "t" * 32}
+
+
 def test_settings() -> None:
-    s = load(AlertSettings, {"IM_ALERT_WEBHOOKS": "http://a/x, https://b/y",
+    s = load(AlertSettings, {**TOKEN, "IM_ALERT_WEBHOOKS": "http://a/x, https://b/y",
                              "IM_ALERTMANAGER_URL": "http://127.0.0.1:9093"})  # fmt: skip
     assert (s.webhooks, s.alertmanager_url) == (("http://a/x", "https://b/y"),
                                                 "http://127.0.0.1:9093")  # fmt: skip
-    assert load(AlertSettings, {}).webhooks == ()
+    assert load(AlertSettings, TOKEN).webhooks == ()
     for env in (
+        {},  # no token for the query API
+        {**TOKEN, "IM_ALERT_LEASE_S": "15"},  # a lease no longer than the interval
         {"IM_ALERT_WEBHOOKS": "ftp://a"},
         {"IM_ALERT_WEBHOOK_TIMEOUT_S": "0"},
         {"IM_ALERT_WEBHOOK_RETRIES": "11"},
         {"IM_ALERTMANAGER_URL": "localhost:9093"},
     ):
         with pytest.raises(ConfigError):
-            load(AlertSettings, env)
+            load(AlertSettings, env if "IM_ALERT_LEASE_S" in env or not env else {**TOKEN, **env})
