@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from alerts.alertmanager import AlertmanagerPusher
 from alerts.chat import AlertChat
 from alerts.engine import Engine
-from alerts.evaluate import QueryClient, Results, evaluate
+from alerts.evaluate import QueryClient, Results, RuleResult, evaluate
 from alerts.lease import Lease
 from alerts.model import Alert, Kind, Notification
 from alerts.probes import Probes
@@ -111,7 +111,7 @@ class Evaluator:
         if not self.loaded and not await self._load():
             return False  # holds the lease but cannot read the state yet: next round
         self.last_probes = await self.probes.run()
-        results = await evaluate(self.queries, self.rules, now_ms, self.last_probes)
+        results = await self._evaluate(now_ms)
         for name, r in results.items():
             if r.error is not None:
                 self.counts.rule_errors[name] = self.counts.rule_errors.get(name, 0) + 1
@@ -125,6 +125,18 @@ class Evaluator:
         await self._store()
         self.counts.rounds += 1
         return True
+
+    async def _evaluate(self, now_ms: int) -> Results:
+        """Every rule; while the ClickHouse probe fails, the SQL rules are errors at once
+        (held by the engine) instead of each waiting out a query timeout."""
+        if self.last_probes.get("clickhouse", (True, 0.0))[0]:
+            return await evaluate(self.queries, self.rules, now_ms, self.last_probes)
+        probed = [r for r in self.rules if r.probe is not None]
+        results = await evaluate(self.queries, probed, now_ms, self.last_probes)
+        for r in self.rules:
+            if r.probe is None:
+                results[r.name] = RuleResult(error="ClickHouse unreachable (its probe failed)")
+        return results
 
     async def _load(self) -> bool:
         try:

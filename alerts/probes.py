@@ -51,13 +51,14 @@ class Probes:
         timeout_s: float = 5.0,
     ) -> None:
         self.redis, self.queries, self.timeout_s = redis, queries, timeout_s
-        # The collector's own Kafka reading (brokers, lag in seconds), for one group.
-        self.kafka = KafkaSampler(kafka_bootstrap, groups=(analytics_group,))
+        # The collector's own Kafka reading, twice: the brokers, and the one
+        # group's lag (clients of their own: the two checks run at once).
+        self.kafka = KafkaSampler(kafka_bootstrap)
+        self.lag = KafkaSampler(kafka_bootstrap, groups=(analytics_group,))
         self.analytics_url = analytics_url.rstrip("/")
         self.collector_url = collector_url.rstrip("/")
         self.http = httpx.AsyncClient(timeout=timeout_s)
         self.reasons: dict[str, str] = {}
-        self._kafka_last = (0.0, 0.0)  # of the last round that reached Kafka
 
     async def _redis(self) -> float:
         start = time.monotonic()
@@ -74,12 +75,21 @@ class Probes:
         entry_ms = int(decoded(oldest[0][0]).split("-")[0])
         return max(0.0, (sec * 1000 + usec / 1000 - entry_ms) / 1000)
 
-    async def _kafka(self) -> tuple[float, float]:
-        """(brokers, the analytics group's lag in seconds)."""
-        samples = await self.kafka.sample()
-        brokers = next(s.value for s in samples if s.metric == "kafka_brokers")
+    async def _kafka(self) -> float:
+        """Brokers that answer a metadata request (the collector's clients: fresh ones
+        after a failure, so a broker that came back is seen at once)."""
+
+        async def brokers() -> float:
+            cluster = await (await self.kafka.kafka.admin()).describe_cluster()
+            return float(len(cluster["brokers"]))
+
+        return await self.kafka.kafka.fresh_after_failure(brokers)
+
+    async def _analytics_lag(self) -> float:
+        """The analytics group's lag in seconds: the age of its oldest unconsumed record."""
+        samples = await self.lag.sample()
         lags = [s.value for s in samples if s.metric == "kafka_consumer_lag_seconds"]
-        return brokers, max(lags, default=0.0)
+        return max(lags, default=0.0)
 
     async def _clickhouse(self) -> float:
         start = time.monotonic()
@@ -95,31 +105,17 @@ class Probes:
         checks: dict[str, Callable[[], Awaitable[float]]] = {
             "redis": self._redis,
             "outbox": self._outbox,
+            "kafka": self._kafka,
+            "analytics_lag": self._analytics_lag,
             "clickhouse": self._clickhouse,
             "analytics": lambda: self._health(self.analytics_url),
             "collector": lambda: self._health(self.collector_url),
         }
-        kafka_task = _timed(self._kafka_pair, self.timeout_s * 2)
-        done = await asyncio.gather(
-            kafka_task, *(_timed(c, self.timeout_s) for c in checks.values())
-        )
-        out: dict[str, Result] = {}
-        self.reasons = {}
-        (kafka_up, _), why = done[0]
-        out["kafka"] = (kafka_up, self._kafka_last[0] if kafka_up else 0.0)
-        out["analytics_lag"] = (kafka_up, self._kafka_last[1] if kafka_up else 0.0)
-        if why:
-            self.reasons["kafka"] = self.reasons["analytics_lag"] = why
-        for name, (result, reason) in zip(checks, done[1:], strict=True):
-            out[name] = result
-            if reason:
-                self.reasons[name] = reason
-        return out
-
-    async def _kafka_pair(self) -> float:
-        self._kafka_last = await self._kafka()
-        return self._kafka_last[0]
+        done = await asyncio.gather(*(_timed(c, self.timeout_s) for c in checks.values()))
+        self.reasons = {name: why for name, (_, why) in zip(checks, done, strict=True) if why}
+        return {name: result for name, (result, _) in zip(checks, done, strict=True)}
 
     async def close(self) -> None:
         await self.kafka.close()
+        await self.lag.close()
         await self.http.aclose()

@@ -67,7 +67,7 @@ def bind(sql: str, parameters: Mapping[str, Any]) -> str:
 class AnalyticsQueries:
     """`alerts.evaluate.QueryClient` over HTTP."""
 
-    def __init__(self, url: str, token: str, timeout_s: float = 15.0) -> None:
+    def __init__(self, url: str, token: str, timeout_s: float = 10.0) -> None:
         self.url = url.rstrip("/")
         self.http = httpx.AsyncClient(
             timeout=timeout_s, headers={"authorization": f"Bearer {token}"}

@@ -12,11 +12,12 @@ fixed rows (tests/alerts/test_rules_*.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,18 +85,23 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             yield System(st, f"http://127.0.0.1:{s.http_port}", s.redis_url)
 
 
-async def start_evaluator(system: System, webhook: str) -> None:
-    """A fresh evaluator (no state of an earlier test) sending to `webhook`."""
+@contextlib.asynccontextmanager
+async def evaluating(system: System) -> AsyncIterator[Receiver]:
+    """A webhook receiver, and a fresh evaluator (no state of an earlier test) sending
+    to it; every (re)start of the evaluator in the block sends there too."""
     st = system.stack
-    await asyncio.to_thread(st.down, ["alerts"])
-    r = aioredis.Redis.from_url(system.redis_url)
-    await r.delete(keys.ALERT_STATE, keys.ALERT_PENDING, keys.ALERT_LEASE, keys.ALERT_SILENCES)
-    await r.aclose()
-    os.environ["IM_ALERT_WEBHOOKS"] = webhook  # the stack passes the caller's IM_* on
-    try:
-        await asyncio.to_thread(st.up, ["alerts"])
-    finally:
-        del os.environ["IM_ALERT_WEBHOOKS"]
+    async with receiver() as rec:
+        await asyncio.to_thread(st.down, ["alerts"])
+        r = aioredis.Redis.from_url(system.redis_url)
+        await r.delete(keys.ALERT_STATE, keys.ALERT_PENDING, keys.ALERT_LEASE,
+                       keys.ALERT_SILENCES)  # fmt: skip
+        await r.aclose()
+        os.environ["IM_ALERT_WEBHOOKS"] = rec.url + PATH  # the stack passes IM_* on
+        try:
+            await asyncio.to_thread(st.up, ["alerts"])
+            yield rec
+        finally:
+            del os.environ["IM_ALERT_WEBHOOKS"]
 
 
 async def sre_online(system: System) -> tuple[User, Device, str]:
@@ -145,8 +151,7 @@ async def test_kafka_down_fires_once_in_chat_and_webhook_through_an_evaluator_ki
     system: System,
 ) -> None:
     st = system.stack
-    async with receiver() as rec:
-        await start_evaluator(system, rec.url + PATH)
+    async with evaluating(system) as rec:
         sre, _device, conv = await sre_online(system)
         st.proc("kafka").kill()
         took = await wait_hook(rec, "KafkaBrokerDown", "firing", BOUND_S + 30)
@@ -169,8 +174,7 @@ async def test_redis_killed_a_webhook_at_once_and_the_chat_once_redis_is_back(
     system: System,
 ) -> None:
     st = system.stack
-    async with receiver() as rec:
-        await start_evaluator(system, rec.url + PATH)
+    async with evaluating(system) as rec:
         sre, _device, conv = await sre_online(system)
         await asyncio.sleep(2 * INTERVAL_S)  # the evaluator holds the lease and has its state
         st.proc("redis").kill()
@@ -194,8 +198,7 @@ async def test_a_paused_analytics_consumer_fires_sink_lag_and_it_resolves(
     system: System,
 ) -> None:
     st = system.stack
-    async with receiver() as rec:
-        await start_evaluator(system, rec.url + PATH)
+    async with evaluating(system) as rec:
         alice, bob = await User.create(system.base, "lag"), await User.create(system.base, "lag")
         conv = await alice.group("lag", [bob])
         dev = await alice.connect()
