@@ -12,6 +12,7 @@ scrapes. Each is bounded by a timeout and never raises: a failure is
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -24,6 +25,7 @@ from im.replies import decoded
 from monitor.kafka_sampler import KafkaSampler
 
 Result = tuple[bool, float]
+log = logging.getLogger("alerts.probes")
 
 
 async def _timed(check: Callable[[], Awaitable[float]], timeout_s: float) -> tuple[Result, str]:
@@ -111,8 +113,18 @@ class Probes:
             "analytics": lambda: self._health(self.analytics_url),
             "collector": lambda: self._health(self.collector_url),
         }
-        done = await asyncio.gather(*(_timed(c, self.timeout_s) for c in checks.values()))
-        self.reasons = {name: why for name, (_, why) in zip(checks, done, strict=True) if why}
+        # The lag reads offsets and one record per partition: more round trips.
+        slow = {"analytics_lag": 3.0}
+        done = await asyncio.gather(
+            *(_timed(c, self.timeout_s * slow.get(n, 1.0)) for n, c in checks.items())
+        )
+        reasons = {name: why for name, (_, why) in zip(checks, done, strict=True) if why}
+        for name in sorted(reasons.keys() ^ self.reasons.keys()):
+            if name in reasons:
+                log.warning("probe %s failed: %s", name, reasons[name])
+            else:
+                log.info("probe %s answers again", name)
+        self.reasons = reasons
         return {name: result for name, (result, _) in zip(checks, done, strict=True)}
 
     async def close(self) -> None:

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aioredis
+
 from contract import topics
+from im import keys
 from stack import flink
 from stack.manager import Stack
+from tests.alerts.helpers import staff
+from tests.alerts.running import evaluating, hooked, quick_rules
 from tests.analytics.api import admin, query, rows
 from tests.client import Frame, User
-from tests.im.cs_helpers import agent, events_of
+from tests.im.cs_helpers import ADMIN, ADMIN_PW, agent, events_of
 from tests.waiting import wait_until
 
 
@@ -121,3 +127,70 @@ async def test_the_collector_sees_the_running_job_and_its_checkpoints_in_clickho
         assert up == [[1.0, "RUNNING"]]
     finally:
         apps.down(["monitor"])
+
+
+async def test_a_reply_rate_drop_fires_the_cs_alert_for_the_managers(
+    apps: Stack, tmp_path: Path
+) -> None:
+    """Generated cs traffic: an agent answers late (after IM_REPLY_WITHIN_S = 5 s) in
+    two consecutive 10 s windows; the job's reply_rates rows say 0, and the evaluator
+    (production rules, short `for`s) tells the managers' conversation and the webhook."""
+    base = f"http://127.0.0.1:{apps.settings.http_port}"
+    manager = await staff(base, "manager")
+    admin_user = await User.login(base, ADMIN, ADMIN_PW)
+    r = await admin_user.post("/api/alerts/conversations/cs/members", {"user_id": manager.user_id})
+    assert r.status_code in (200, 201, 204), r.text
+    redis = aioredis.Redis.from_url(apps.settings.redis_url, decode_responses=True)
+    managers = str(await redis.hget(keys.ALERT_CONVS, "cs"))
+    await redis.aclose()
+    a = await agent(base)
+    customer = await User.create(base, "late")
+    sid = (await customer.post("/api/cs/sessions")).json()["session"]
+    await a.post(f"/api/cs/sessions/{sid}/accept")
+    conv = (await customer.get("/api/conversations")).json()[0]["conv"]
+    dc, da = await customer.connect(), await a.connect()
+    async with evaluating(apps, quick_rules(tmp_path)) as rec:
+        window = 10.0  # IM_REPLY_WINDOW_S of the test stack
+        await asyncio.sleep(window - time.time() % window + 0.5)  # just after a window starts
+        for _ in range(2):  # two consecutive windows, each with one wait answered late
+            await dc.send_text(conv, "hello? anyone?")
+            await asyncio.sleep(6.5)
+            await da.send_text(conv, "sorry, I was away")
+            await asyncio.sleep(window - 6.5)
+
+        def fired() -> list[dict[str, Any]]:
+            return [x for x in hooked(rec, "CsReplyRateLow", "firing")
+                    if x["labels"].get("agent") == a.user_id]  # fmt: skip
+
+        alert = (await wait_until(fired, 120, what="CsReplyRateLow for the agent"))[0]
+        assert alert["labels"]["team"] == "cs"
+
+        async def posted() -> dict[str, Any] | None:
+            msgs = (await manager.get(f"/api/conversations/{managers}/messages")).json()
+            for m in msgs["messages"]:
+                body = m["body"].get("alert", {})
+                if body.get("name") == "CsReplyRateLow" and a.user_id in body.get("summary", ""):
+                    return m  # type: ignore[no-any-return]
+            return None
+
+        message = await wait_until(posted, 30, what="the alert in the managers' conversation")
+        assert message["from"] == "system" and message["kind"] == "system"
+        assert message["body"]["alert"]["value"] == 0.0  # no wait answered within 5 s
+
+
+async def test_a_stopped_job_fires_job_not_running(apps: Stack, tmp_path: Path) -> None:
+    """Last of the session's pipeline tests: the job is cancelled on the cluster; the
+    collector sees it, the evaluator says so; then the job is submitted again."""
+    s = apps.settings
+    apps.up(["monitor"])
+    jid = flink.live_job(flink.rest_url(s))
+    assert jid is not None
+    try:
+        async with evaluating(apps, quick_rules(tmp_path)) as rec:
+            flink.cancel(flink.rest_url(s), jid)
+            await wait_until(lambda: hooked(rec, "FlinkJobNotRunning", "firing"), 90,
+                             what="FlinkJobNotRunning")  # fmt: skip
+    finally:
+        await asyncio.to_thread(apps.up, ["stream"])  # resubmitted, from its checkpoint
+        apps.down(["monitor"])
+    assert flink.live_job(flink.rest_url(s)) is not None
