@@ -51,6 +51,7 @@ def test_stack_settings() -> StackSettings:
         "IM_OPS_PORT": str(PORTS["IM_OPS_PORT"]),
         "IM_ANALYTICS_PORT": str(PORTS["IM_ANALYTICS_PORT"]),
         "IM_MONITOR_PORT": str(PORTS["IM_MONITOR_PORT"]),
+        "IM_ALERT_PORT": str(PORTS["IM_ALERT_PORT"]),
         "IM_FLINK_REST_PORT": str(PORTS["IM_FLINK_REST_PORT"]),
         "IM_FLINK_RPC_PORT": str(PORTS["IM_FLINK_RPC_PORT"]),
         "IM_KAFKA_PARTITIONS": "4",

@@ -145,18 +145,27 @@ async def test_a_reply_rate_drop_fires_the_cs_alert_for_the_managers(
     await redis.aclose()
     a = await agent(base)
     customer = await User.create(base, "late")
-    sid = (await customer.post("/api/cs/sessions")).json()["session"]
-    await a.post(f"/api/cs/sessions/{sid}/accept")
-    conv = (await customer.get("/api/conversations")).json()[0]["conv"]
-    dc, da = await customer.connect(), await a.connect()
     async with evaluating(apps, quick_rules(tmp_path)) as rec:
         window = 10.0  # IM_REPLY_WINDOW_S of the test stack
-        await asyncio.sleep(window - time.time() % window + 0.5)  # just after a window starts
-        for _ in range(2):  # two consecutive windows, each with one wait answered late
-            await dc.send_text(conv, "hello? anyone?")
-            await asyncio.sleep(6.5)
-            await da.send_text(conv, "sorry, I was away")
-            await asyncio.sleep(window - 6.5)
+        w0 = time.time() + window - time.time() % window  # the next window's start
+
+        async def at(t: float) -> None:
+            await asyncio.sleep(max(0.0, w0 + t - time.time()))
+
+        # Opened just after a window starts (an idle session closes after
+        # IM_SESSION_GAP_S = 4 s); in it and the next, one wait each, answered
+        # 6.5 s late (IM_REPLY_WITHIN_S = 5 s); the customer writes every 3 s meanwhile.
+        await at(0.2)
+        sid = (await customer.post("/api/cs/sessions")).json()["session"]
+        await a.post(f"/api/cs/sessions/{sid}/accept")
+        conv = (await customer.get("/api/conversations")).json()[0]["conv"]
+        dc, da = await customer.connect(), await a.connect()
+        for start in (1.5, 11.0):
+            for dt, text in ((0.0, "hello?"), (3.0, "is anyone there"), (6.0, f"waiting {start}")):
+                await at(start + dt)
+                await dc.send_text(conv, text)  # different texts: repeats look like spam
+            await at(start + 6.5)
+            await da.send_text(conv, f"sorry, I was away ({start})")
 
         def fired() -> list[dict[str, Any]]:
             return [x for x in hooked(rec, "CsReplyRateLow", "firing")
