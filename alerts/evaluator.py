@@ -159,8 +159,12 @@ class Evaluator:
                     current[fp] = until
         except (RedisError, OSError):
             return
-        for fp, until in current.items():
-            self.engine.silence(fp, until)
+        for a in self.engine.active() + self.engine.recent():
+            silenced = current.get(a.fingerprint)
+            if silenced is not None:
+                self.engine.silence(a.fingerprint, silenced)
+            elif a.silenced_until_ms is not None and a.silenced_until_ms > now_ms:
+                self.engine.silence(a.fingerprint, now_ms)  # lifted (for_s 0): over now
 
     async def _store(self) -> None:
         """The engine's state and the undelivered notifications, in one MULTI."""

@@ -20,8 +20,7 @@ import httpx
 import redis.asyncio as aioredis
 
 from alerts.evaluate import QueryClient
-from im import keys
-from im.replies import decoded
+from im.outbox import outbox_stats
 from monitor.kafka_sampler import KafkaSampler
 
 Result = tuple[bool, float]
@@ -67,15 +66,9 @@ class Probes:
         await self.redis.ping()
         return time.monotonic() - start
 
-    async def _outbox(self) -> float:
-        """Age (s) of the oldest entry waiting in the outbox (the relay deletes
-        what it published), by Redis' clock; 0 when it is empty."""
-        oldest = await self.redis.xrange(keys.OUTBOX, count=1)
-        if not oldest:
-            return 0.0
-        sec, usec = await self.redis.time()
-        entry_ms = int(decoded(oldest[0][0]).split("-")[0])
-        return max(0.0, (sec * 1000 + usec / 1000 - entry_ms) / 1000)
+    async def _relay(self) -> float:
+        """Age (s) of the oldest event waiting in the outbox (the relay lag); 0 when empty."""
+        return (await outbox_stats(self.redis))["relay_lag_ms"] / 1000
 
     async def _kafka(self) -> float:
         """Brokers that answer a metadata request (the collector's clients: fresh ones
@@ -106,7 +99,7 @@ class Probes:
     async def run(self) -> dict[str, Result]:
         checks: dict[str, Callable[[], Awaitable[float]]] = {
             "redis": self._redis,
-            "outbox": self._outbox,
+            "relay": self._relay,
             "kafka": self._kafka,
             "analytics_lag": self._analytics_lag,
             "clickhouse": self._clickhouse,

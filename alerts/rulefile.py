@@ -27,7 +27,7 @@ PROBES = {
     "clickhouse": "SELECT 1 on the ClickHouse the rules read; value: the round trip in seconds",
     "analytics": "GET /healthz of the analytics process answers 200; value: the round trip",
     "collector": "GET /healthz of the ops collector answers 200; value: the round trip",
-    "outbox": "Redis answers; value: age in seconds of the oldest outbox entry (relay lag)",
+    "relay": "Redis answers; value: age in seconds of the oldest outbox entry (relay lag)",
     "analytics_lag": "the analytics sink's consumer lag could be read from Kafka; value: seconds",
 }
 NOW = "now"  # the query parameter every SQL rule gets: the evaluation time

@@ -39,7 +39,7 @@ def _redis() -> list[Series]:
             Series(r, "redis_keys", (("db", "0"),), 1e6, 1e4),
             Series(r, "redis_keys_expiring", (("db", "0"),), 4e5, 1e4),
             Series(r, "redis_keys_sampled", (("method", "estimate"),), 1000, 0)]  # fmt: skip
-    families = ["conv", "msgs", "user", "token", "dedup", "presence", "unread", "outbox"]
+    families = ["conv", "msgs", "user", "token", "dedup", "presence", "unread", "cs_queue"]
     for f in families:
         labels = (("family", f), ("method", "estimate"))
         out += [Series(r, "redis_family_keys", labels, 1e5, 1e3),

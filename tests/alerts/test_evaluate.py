@@ -53,18 +53,18 @@ async def test_a_broken_rule_is_an_error_and_the_others_still_run(db: ClickHouse
 
 async def test_probe_rules_fire_while_down_or_while_over_their_bound(db: ClickHouse) -> None:
     rules = [RULES["RedisDown"], RULES["OutboxBacklog"]]
-    up = await evaluate(db, rules, T0, {"redis": (True, 0.002), "outbox": (True, 30.0)})
+    up = await evaluate(db, rules, T0, {"redis": (True, 0.002), "relay": (True, 30.0)})
     assert up["RedisDown"].series == () and up["OutboxBacklog"].series == ()
-    down = await evaluate(db, rules, T0, {"redis": (False, 5.0), "outbox": (True, 30.5)})
+    down = await evaluate(db, rules, T0, {"redis": (False, 5.0), "relay": (True, 30.5)})
     assert down["RedisDown"].series == (Series({}, 5.0),)
     assert down["OutboxBacklog"].series == (Series({}, 30.5),)
-    blind = await evaluate(db, rules, T0, {"redis": (False, 0.0), "outbox": (False, 0.0)})
+    blind = await evaluate(db, rules, T0, {"redis": (False, 0.0), "relay": (False, 0.0)})
     assert blind["OutboxBacklog"].series == ()  # unmeasurable: RedisDown speaks
 
 
 async def test_every_rule_of_the_repository_runs_on_empty_tables(db: ClickHouse) -> None:
     probes = {p: (True, 0.0) for p in ("redis", "kafka", "clickhouse", "analytics",
-                                       "collector", "outbox", "analytics_lag")}  # fmt: skip
+                                       "collector", "relay", "analytics_lag")}  # fmt: skip
     results = await evaluate(db, list(RULES.values()), T0, probes)
     assert {n: r.error for n, r in results.items() if r.error} == {}
     # Only the telemetry rule fires on an empty ClickHouse: no sample in the last hour.

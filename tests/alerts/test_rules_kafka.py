@@ -87,8 +87,8 @@ async def test_no_lag_is_never_stuck(db: ClickHouse) -> None:
 async def test_outbox_backlog_over_30_s_for_a_minute(db: ClickHouse) -> None:
     def probes(t: int) -> dict[str, tuple[bool, float]]:
         if 300 <= t <= 400:
-            return {"outbox": (False, 0.0)}  # Redis does not answer: RedisDown's business
-        return {"outbox": (True, 31.0 if 100 <= t <= 160 else 30.0)}
+            return {"relay": (False, 0.0)}  # Redis does not answer: RedisDown's business
+        return {"relay": (True, 31.0 if 100 <= t <= 160 else 30.0)}
 
     tl = await timeline(db, "OutboxBacklog", 450, probes=probes)
     assert tl.changes() == [(100, "pending"), (160, "firing"), (170, "resolved")]
