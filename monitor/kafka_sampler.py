@@ -9,7 +9,8 @@
 - Per consumer group (IM_OPS_GROUPS, or every group Kafka knows), per topic
   and partition: the committed offset, the lag in records (end - committed)
   and in seconds (now - timestamp of the record at the committed offset,
-  the oldest one not consumed; 0 when there is none); per group and topic
+  the oldest one not consumed; 0 when there is none; a partition of a topic
+  the group reads but never committed on counts from its first record); per group and topic
   the sums (`partition=all`; the seconds: the largest), and the consume rate.
 """
 
@@ -65,9 +66,18 @@ class KafkaSampler:
             for topic, rate in self._rates("", ends, now).items()
         ]
         groups = self.groups or tuple(sorted(str(g[0]) for g in await admin.list_consumer_groups()))
+        begins: dict[TopicPartition, int] | None = None
         for group in groups:
             committed = await admin.list_consumer_group_offsets(group)
             offsets = {tp: m.offset for tp, m in committed.items() if m.offset >= 0 and tp in ends}
+            # A partition of a topic the group reads that it never committed on (it had
+            # no records yet when the group last committed) is read from its start:
+            # its lag is counted from there, not left out.
+            read_topics = {tp.topic for tp in offsets}
+            unread = [tp for tp in ends if tp.topic in read_topics and tp not in offsets]
+            if unread:
+                begins = begins or await self.kafka.begin_offsets(list(ends))
+                offsets.update({tp: begins[tp] for tp in unread})
             out += await self._lag(group, offsets, ends)
             out += [
                 S("kafka_consumer_rate_per_second", rate, group=group, topic=topic)

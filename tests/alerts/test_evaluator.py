@@ -65,7 +65,8 @@ async def test_a_round_stores_state_then_a_restart_says_nothing_twice(
         assert ev.engine._alerts[fp].silenced_until_ms == T0 + 3_600_000
         await Silences(redis).lift(fp)
         await ev.round(T0 + 80_000)
-        assert ev.engine._alerts[fp].silenced_until_ms == T0 + 80_000
+        until = ev.engine._alerts[fp].silenced_until_ms
+        assert until is None or until <= T0 + 80_000  # over (the engine drops a past one)
         # Killed and restarted (same id: it renews its own lease): it takes the state over.
         again = evaluator(redis, db, stack)
         assert await again.round(T0 + 90_000)
