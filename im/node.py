@@ -12,6 +12,9 @@ import contextlib
 import logging
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from im.accounts import Accounts
 from im.blocks import Blocks
@@ -56,6 +59,12 @@ class Node:
             socket_timeout=5,
             socket_connect_timeout=2,
             health_check_interval=10,
+            # After a Redis restart every pooled connection is dead; without a
+            # retry each would answer one request 503 before it is replaced.
+            # Once, on a connection error only (not a timeout, when a command
+            # may have run): the steps that matter are idempotent anyway (cmid dedup).
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError],
         )
         # Hot keys: the pool's connections count a sample of the commands' keys.
         self.hot_keys = HotKeys(
