@@ -1,0 +1,211 @@
+"""Customer service — reply rate (uid im-cs-reply-rate), for the managers.
+
+Windows, rates and unanswered counts come from `reply_rates` (the streaming
+job's final 5-minute windows per agent; a selection of agents is the sum of
+their rows, which for All equals the `*` row); one agent's percentiles over a
+range, the distribution and the longest waits come from the raw
+`chat_events` (dashboards/cssql.py).
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.models import dashboard as mdash
+
+from dashboards import cssql
+from dashboards.alerting import rules_markdown
+from dashboards.grafana import (
+    DATASOURCE,
+    Format,
+    Query,
+    bars_panel,
+    board,
+    limit,
+    markdown,
+    stat_panel,
+    table_panel,
+    timeseries,
+    units,
+)  # fmt: skip
+
+UID = "im-cs-reply-rate"
+RATES = f"reply_rates FINAL\nWHERE {cssql.RATE_ROWS}"
+BOUND = f"{cssql.JOB.reply_within_s} s"
+DEFINITION = (
+    "A wait starts when a customer writes while not already waiting and ends at the next "
+    f"message of a human agent; it is answered if that comes within {BOUND} "
+    "(docs/events.md, Wait and 5-minute reply rate)."
+)
+# The stats' threshold is the target: query B's `target` column sets it (Grafana's
+# "Config from query results" transformation).
+TARGET = Query("SELECT ${target} AS target", Format.TABLE, "B")
+TARGET_THRESHOLD = mdash.DataTransformerConfig(
+    id_val="configFromData",
+    options={"configRefId": "B",
+             "mappings": [{"fieldName": "target", "handlerKey": "threshold1"}]},
+)  # fmt: skip
+ANSWERED = "reply_ms, answered"
+TIMES = (
+    f"avgIf({ANSWERED}) / 1000 AS avg_reply_s,\n"
+    f"       quantileExactInclusiveIf(0.9)({ANSWERED}) / 1000 AS p90_reply_s"
+)
+BUCKETS = [("0-30 s", 0, 30), ("30-60 s", 30, 60), ("1-2 min", 60, 120), ("2-5 min", 120, 300)]
+NONE_MS = 10**15  # a wait never answered, for the buckets
+
+
+def _variables(d: dashboard.Dashboard) -> dashboard.Dashboard:
+    agent = (
+        dashboard.QueryVariable("agent").label("Agent").datasource(DATASOURCE)
+        .description("Agents whose waits count (a wait is the agent's assigned when it "
+                     "started; unassigned: none was)")
+        .query("SELECT DISTINCT agent FROM reply_rates\n"
+               "WHERE agent != '*' AND $__timeFilter(window_start)\nORDER BY agent")
+        .multi(True).include_all(True).refresh(mdash.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(mdash.VariableSort.ALPHABETICAL_ASC)
+        .current(mdash.VariableOption(True, ["All"], ["$__all"]))
+    )  # fmt: skip
+    options = ", ".join(f"{p} % : {p / 100:g}" for p in (70, 75, 80, 85, 90, 95))
+    target = (
+        dashboard.CustomVariable("target").label("Target").values(options)
+        .description("The reply rate aimed at (share of waits answered within 5 minutes)")
+        .current(mdash.VariableOption(True, "80 %", "0.8"))
+    )  # fmt: skip
+    return d.with_variable(agent).with_variable(target)
+
+
+def _rate_stats(d: dashboard.Dashboard) -> dashboard.Dashboard:
+    newest = (
+        f"SELECT sum(replied_5m) / sum(waits) AS reply_rate\nFROM {RATES}\n"
+        "  AND window_start = (SELECT max(window_start) FROM reply_rates\n"
+        f"                      WHERE {cssql.RATE_ROWS} AND window_end <= $__toTime)"
+    )
+    over = (
+        f"SELECT sum(replied_5m) / sum(waits) AS reply_rate\nFROM {RATES}\n"
+        "  AND $__timeFilter(window_start)"
+    )
+    for spec, sql in [
+        ((1, "Reply rate now", "Reply rate of the newest final 5-minute window that ended by "
+          "the range's end: its waits answered within the bound / its waits. Red below the "
+          "target. " + DEFINITION, "percentunit"), newest),
+        ((2, "Reply rate over the range", "Waits that started in the range's windows and were "
+          "answered within the bound / those waits. Red below the target.", "percentunit"), over),
+    ]:  # fmt: skip
+        d = d.with_panel(
+            stat_panel(
+                spec, sql, thresholds=limit(0.8, bad_above=False), extra=(TARGET,)
+            ).with_transformation(TARGET_THRESHOLD)
+        )
+    return d
+
+
+def _series(d: dashboard.Dashboard) -> dashboard.Dashboard:
+    per_window = (
+        "SELECT window_start AS time, sum(replied_5m) / sum(waits) AS reply_rate,\n"
+        f"       ${{target}} AS target\nFROM {RATES}\n  AND $__timeFilter(window_start)\n"
+        "GROUP BY time\nORDER BY time"
+    )
+    unanswered = (
+        "SELECT window_start AS time, sum(waits) - sum(replied_5m) AS unanswered\n"
+        f"FROM {RATES}\n  AND $__timeFilter(window_start)\nGROUP BY time\nORDER BY time"
+    )
+    times = cssql.waits(
+        f"toStartOfInterval(start, INTERVAL {cssql.WINDOW_S} SECOND) AS time,\n       {TIMES}",
+        "GROUP BY time\nHAVING countIf(answered) > 0\nORDER BY time",
+    )
+    return (
+        d.with_panel(timeseries((3, "Reply rate per window", "Per 5-minute window (by when the "
+             "waits started): waits answered within the bound / waits, with the target as a "
+             "line. " + DEFINITION, "percentunit"), per_window, w=12))
+        .with_panel(timeseries((4, "Reply time per window: average and p90", "Of the waits "
+             "answered within the bound, per 5-minute window of their start: the mean and the "
+             "90th percentile (linear between ranks) of the reply time.", "s"), times, w=12))
+        .with_panel(timeseries((5, "Unanswered waits per window", "Waits that started in the "
+             "window and were not answered within the bound.", "short"), unanswered, w=12,
+             bars=True))
+    )  # fmt: skip
+
+
+def _tables(d: dashboard.Dashboard) -> dashboard.Dashboard:
+    agents = cssql.waits(
+        "agent, count() AS waits, sum(answered) AS answered_5m,\n"
+        f"       answered_5m / waits AS reply_rate,\n       {TIMES}",
+        "GROUP BY agent\nORDER BY reply_rate, waits DESC, agent",
+    )
+    first = ", ".join(f"('{n}', {lo * 1000}, {hi * 1000})" for n, lo, hi in BUCKETS)
+    distribution = cssql.waits(
+        f"session, argMin(ifNull(reply_ms, {NONE_MS}), start) AS first_ms",
+        "GROUP BY session",
+    )
+    distribution = (
+        "SELECT b.1 AS first_response, countIf(first_ms > b.2 AND first_ms <= b.3) AS sessions\n"
+        f"FROM (\n{distribution}\n)\n"
+        f"ARRAY JOIN [{first}, ('over {BOUND} or none', {cssql.WITHIN_MS}, {NONE_MS})] AS b\n"
+        "GROUP BY b\nORDER BY b.2"
+    )
+    busiest = (
+        "SELECT dateName('weekday', window_start) AS weekday,\n       "
+        + ",\n       ".join(
+            f"sumIf(waits, toHour(window_start) = {h}) AS h{h:02d}" for h in range(24)
+        )
+        + f"\nFROM {RATES}\n  AND $__timeFilter(window_start)\n"
+        "GROUP BY weekday\nORDER BY min(toDayOfWeek(window_start))"
+    )
+    longest = cssql.waits(
+        "start, conv, session, agent, reply_ms / 1000 AS reply_s,\n"
+        "       ifNull(reply_s, toUnixTimestamp($__toTime) + "
+        f"{cssql.JOB.reply_within_s} - toUnixTimestamp64Milli(start) / 1000) AS waited_s",
+        "ORDER BY waited_s DESC, start, conv\nLIMIT 20",
+    )
+    return (
+        d.with_panel(table_panel((6, "Agents, worst first", "Per agent, the waits that started "
+             "in the range: how many, answered within the bound, the reply rate, and the mean "
+             "and p90 reply time of the answered ones. " + DEFINITION, "short"), agents)
+             .override_by_name("reply_rate", units("percentunit"))
+             .override_by_name("avg_reply_s", units("s"))
+             .override_by_name("p90_reply_s", units("s")))
+        .with_panel(bars_panel((7, "First response time", "Per cs session, the reply time of "
+             "its first wait in the range (for a session opened earlier: its first wait in "
+             "the range), in buckets; the last: not answered within the bound.", "short"),
+             distribution, "first_response"))
+        .with_panel(table_panel((8, "Busiest weekday × hour (UTC)", "Waits started per "
+             "weekday and hour of the day over the range (pick weeks for a full picture), "
+             "from the 5-minute windows.", "short"), busiest, w=24, h=7))
+        .with_panel(table_panel((9, "Longest waits", "The 20 waits of the range that waited "
+             "longest, with their conversation, session and agent: reply_s is the reply "
+             f"time, empty when not answered by the range's end + {BOUND}; waited_s is "
+             "the reply time or at least that long.", "s"), longest, w=24))
+    )  # fmt: skip
+
+
+def _freshness(d: dashboard.Dashboard) -> dashboard.Dashboard:
+    sql = (
+        "SELECT (SELECT dateDiff('millisecond', maxOrNull(window_end), now64(3)) / 1000\n"
+        "        FROM reply_rates WHERE window_end > now() - INTERVAL 1 DAY) AS reply_rates_s,\n"
+        "       (SELECT dateDiff('millisecond', maxOrNull(ts), now64(3)) / 1000\n"
+        "        FROM chat_events WHERE conv_kind = 'cs' AND ts > now() - INTERVAL 1 DAY)\n"
+        "         AS chat_events_s"
+    )
+    return d.with_panel(stat_panel((10, "Data freshness", "Seconds since the newest reply-rate "
+        "window ended (a window is final about the bound plus the lateness after its end) and "
+        "since the newest raw cs message; empty when none in the last day.", "s"), sql,
+        w=12, thresholds=limit(900)))  # fmt: skip
+
+
+def build() -> dashboard.Dashboard:
+    d = board(
+        UID,
+        "Customer service — reply rate",
+        ["cs"],
+        "5-minute reply rate of customer service, per agent, against a target",
+    )
+    d = _variables(d.time("now-24h", "now"))
+    d = _freshness(_tables(_series(_rate_stats(d))))
+    return d.with_panel(
+        markdown(
+            11,
+            "Alert rules on this dashboard",
+            "The rules of alerts/rules/ that link here",
+            rules_markdown(UID),
+            h=5,
+        )
+    )
