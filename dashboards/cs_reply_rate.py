@@ -1,10 +1,10 @@
 """Customer service — reply rate (uid im-cs-reply-rate), for the managers.
 
-Windows, rates and unanswered counts come from `reply_rates` (the streaming
-job's final 5-minute windows per agent; a selection of agents is the sum of
-their rows, which for All equals the `*` row); one agent's percentiles over a
-range, the distribution and the longest waits come from the raw
-`chat_events` (dashboards/cssql.py).
+Rates, reply times, unanswered waits and the per-agent table come from
+`reply_rates` (the streaming job's final 5-minute windows per agent: small,
+and exact by construction); the first-response distribution and the longest
+waits, which no result holds, from the raw `chat_events` of the range's last
+24 hours (dashboards/cssql.py).
 """
 
 from __future__ import annotations
@@ -44,11 +44,6 @@ TARGET_THRESHOLD = mdash.DataTransformerConfig(
     options={"configRefId": "B",
              "mappings": [{"fieldName": "target", "handlerKey": "threshold1"}]},
 )  # fmt: skip
-ANSWERED = "reply_ms, answered"
-TIMES = (
-    f"avgIf({ANSWERED}) / 1000 AS avg_reply_s,\n"
-    f"       quantileExactInclusiveIf(0.9)({ANSWERED}) / 1000 AS p90_reply_s"
-)
 BUCKETS = [("0-30 s", 0, 30), ("30-60 s", 30, 60), ("1-2 min", 60, 120), ("2-5 min", 120, 300)]
 NONE_MS = 10**15  # a wait never answered, for the buckets
 
@@ -108,9 +103,10 @@ def _series(d: dashboard.Dashboard) -> dashboard.Dashboard:
         "SELECT window_start AS time, sum(waits) - sum(replied_5m) AS unanswered\n"
         f"FROM {RATES}\n  AND $__timeFilter(window_start)\nGROUP BY time\nORDER BY time"
     )
-    times = cssql.waits(
-        f"toStartOfInterval(start, INTERVAL {cssql.WINDOW_S} SECOND) AS time,\n       {TIMES}",
-        "GROUP BY time\nHAVING countIf(answered) > 0\nORDER BY time",
+    times = (
+        "SELECT window_start AS time, agent, avg_reply_s, p90_reply_s\nFROM reply_rates FINAL\n"
+        f"WHERE {cssql.CHOSEN_ROWS}\n  AND $__timeFilter(window_start) AND replied_5m > 0\n"
+        "ORDER BY time, agent"
     )
     return (
         d.with_panel(timeseries((3, "Reply rate per window", "Per 5-minute window (by when the "
@@ -118,7 +114,8 @@ def _series(d: dashboard.Dashboard) -> dashboard.Dashboard:
              "line. " + DEFINITION, "percentunit"), per_window, w=12))
         .with_panel(timeseries((4, "Reply time per window: average and p90", "Of the waits "
              "answered within the bound, per 5-minute window of their start: the mean and the "
-             "90th percentile (linear between ranks) of the reply time.", "s"), times, w=12))
+             "90th percentile (linear between ranks) of the reply time; for All of all waits "
+             "(*), else per chosen agent (percentiles do not add up).", "s"), times, w=12))
         .with_panel(timeseries((5, "Unanswered waits per window", "Waits that started in the "
              "window and were not answered within the bound.", "short"), unanswered, w=12,
              bars=True))
@@ -126,10 +123,13 @@ def _series(d: dashboard.Dashboard) -> dashboard.Dashboard:
 
 
 def _tables(d: dashboard.Dashboard) -> dashboard.Dashboard:
-    agents = cssql.waits(
-        "agent, count() AS waits, sum(answered) AS answered_5m,\n"
-        f"       answered_5m / waits AS reply_rate,\n       {TIMES}",
-        "GROUP BY agent\nORDER BY reply_rate, waits DESC, agent",
+    agents = (
+        "SELECT agent, sum(waits) AS waits, sum(replied_5m) AS answered_5m,\n"
+        "       answered_5m / waits AS reply_rate,\n"
+        "       sum(avg_reply_s * replied_5m) / nullIf(answered_5m, 0) AS avg_reply_s,\n"
+        "       max(p90_reply_s) AS worst_p90_s\n"
+        f"FROM {RATES}\n  AND $__timeFilter(window_start)\n"
+        "GROUP BY agent\nORDER BY reply_rate, waits DESC, agent"
     )
     first = ", ".join(f"('{n}', {lo * 1000}, {hi * 1000})" for n, lo, hi in BUCKETS)
     distribution = cssql.waits(
@@ -158,20 +158,23 @@ def _tables(d: dashboard.Dashboard) -> dashboard.Dashboard:
     )
     return (
         d.with_panel(table_panel((6, "Agents, worst first", "Per agent, the waits that started "
-             "in the range: how many, answered within the bound, the reply rate, and the mean "
-             "and p90 reply time of the answered ones. " + DEFINITION, "short"), agents)
+             "in the range's windows: how many, answered within the bound, the reply rate, the "
+             "mean reply time of the answered ones, and the highest p90 of its 5-minute "
+             "windows. " + DEFINITION, "short"), agents)
              .override_by_name("reply_rate", units("percentunit"))
              .override_by_name("avg_reply_s", units("s"))
-             .override_by_name("p90_reply_s", units("s")))
+             .override_by_name("worst_p90_s", units("s")))
         .with_panel(bars_panel((7, "First response time", "Per cs session, the reply time of "
-             "its first wait in the range (for a session opened earlier: its first wait in "
-             "the range), in buckets; the last: not answered within the bound.", "short"),
+             "its first wait in the range's last 24 hours (for a session opened earlier: its "
+             "first wait there), in buckets; the last: not answered within the bound. From "
+             "the raw events.", "short"),
              distribution, "first_response"))
         .with_panel(table_panel((8, "Busiest weekday × hour (UTC)", "Waits started per "
              "weekday and hour of the day over the range (pick weeks for a full picture), "
              "from the 5-minute windows.", "short"), busiest, w=24, h=7))
-        .with_panel(table_panel((9, "Longest waits", "The 20 waits of the range that waited "
-             "longest, with their conversation, session and agent: reply_s is the reply "
+        .with_panel(table_panel((9, "Longest waits", "The 20 waits of the range's last 24 hours "
+             "that waited longest (raw events), with their conversation, session and agent: "
+             "reply_s is the reply "
              f"time, empty when not answered by the range's end + {BOUND}; waited_s is "
              "the reply time or at least that long.", "s"), longest, w=24))
     )  # fmt: skip

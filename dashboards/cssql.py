@@ -3,7 +3,9 @@
 one agent's percentiles over a whole range, the distribution of reply times,
 the longest waits with their conversation.
 
-A wait, as the streaming job has it: messages of a cs conversation (kind
+These panels read at most the last day of the range (`SINCE`), so they
+answer quickly whatever range is picked; move the range's end to look at an
+earlier day. A wait, as the streaming job has it: messages of a cs conversation (kind
 `chat`, from the customer or a human agent) in the same millisecond are one
 step (duplicates change nothing); a step with a customer message starts a
 wait when the step before had none, or when it also has an agent message
@@ -14,6 +16,11 @@ the customer was already waiting when the range starts, the steps of the day
 before are read too (the job's own `LAG` state lasts a day), and replies up to
 the reply bound after the range's end. The thresholds are the streaming job's
 defaults (streaming/settings.py).
+
+Over `reply_rates`, `RATE_ROWS` chooses the per-agent rows of the chosen
+agents (their sums are the selection's; for All the `*` row's), and
+`CHOSEN_ROWS` the `*` rows for All and each chosen agent's rows otherwise
+(for what does not add up: percentiles).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ WITHIN_MS = JOB.reply_within_s * 1000  # answered within (inclusive)
 WINDOW_S = JOB.reply_window_s  # the reply-rate windows
 LOOKBACK = "INTERVAL 1 DAY"
 AGENTS = "$__conditionalAll(agent IN (${agent:sqlstring}), $agent)"
+SINCE = "greatest($__fromTime, $__toTime - INTERVAL 1 DAY)"  # the raw panels' first second
 
 # Columns: conv, session, start (DateTime64(3)), agent, reply_ms (Nullable: not answered
 # by the end of what is read), answered (within the bound).
@@ -33,12 +41,16 @@ WAITS = f"""SELECT conv, w.3 AS session, fromUnixTimestamp64Milli(w.1, 'UTC') AS
          w.2 AS agent, w.4 AS reply_ms, ifNull(reply_ms <= {WITHIN_MS}, 0) AS answered
   FROM (
     SELECT conv, arraySort(groupArray((t, hu, ha, named, sess))) AS steps,
-           arrayMap(x -> x.1, steps) AS ts_, arrayMap(x -> x.2, steps) AS hu_,
-           arrayReverseFill(x -> x > 0, arrayMap(x -> if(x.3, x.1, 0), steps)) AS agent_at,
-           arrayMap(i -> (ts_[i], if(steps[i].4 = '', 'unassigned', steps[i].4), steps[i].5,
-                          if(agent_at[i + 1] > 0, agent_at[i + 1] - ts_[i], NULL)),
-                    arrayFilter(i -> hu_[i] AND (NOT hu_[i - 1] OR steps[i].3),
-                                arrayEnumerate(steps))) AS waits
+           arrayMap(x -> x.1, steps) AS t_, arrayMap(x -> x.2, steps) AS user_,
+           arrayMap(x -> x.3, steps) AS agent_,
+           arrayPopBack(arrayPushFront(user_, 0)) AS user_before_,
+           arrayPopFront(arrayPushBack(arrayReverseFill(x -> x > 0,
+             arrayMap((t, a) -> if(a, t, 0), t_, agent_)), 0)) AS agent_after_,
+           arrayFilter((w, u, b, a) -> u AND (NOT b OR a),
+             arrayMap((t, nm, ss, na) -> (t, if(nm = '', 'unassigned', nm), ss,
+                                          if(na > 0, na - t, NULL)),
+                      t_, arrayMap(x -> x.4, steps), arrayMap(x -> x.5, steps), agent_after_),
+             user_, user_before_, agent_) AS waits
     FROM (
       SELECT conv, toUnixTimestamp64Milli(ts) AS t,
              max(sender_role = 'user') AS hu, max(sender_role = 'agent') AS ha,
@@ -46,14 +58,14 @@ WAITS = f"""SELECT conv, w.3 AS session, fromUnixTimestamp64Milli(w.1, 'UTC') AS
              anyIf(session, sender_role = 'user') AS sess
       FROM chat_events
       WHERE conv_kind = 'cs' AND kind = 'chat' AND sender_role IN ('user', 'agent')
-        AND ts >= $__fromTime - {LOOKBACK}
+        AND ts >= {SINCE} - {LOOKBACK}
         AND ts <= $__toTime + INTERVAL {JOB.reply_within_s} SECOND
       GROUP BY conv, t
     )
     GROUP BY conv
   )
   ARRAY JOIN waits AS w
-  WHERE $__timeFilter(start) AND {AGENTS}"""
+  WHERE start >= {SINCE} AND start <= $__toTime AND {AGENTS}"""
 
 
 def waits(columns: str, tail: str = "") -> str:
@@ -61,5 +73,5 @@ def waits(columns: str, tail: str = "") -> str:
     return f"SELECT {columns}\nFROM (\n  {WAITS}\n)\n{tail}".strip()
 
 
-# A selection of agents as reply_rates rows: the per-agent rows ('*' is their sum).
 RATE_ROWS = f"agent != '*' AND {AGENTS}"
+CHOSEN_ROWS = f"if($__conditionalAll(0, $agent), agent = '*', {AGENTS})"

@@ -105,40 +105,62 @@ async def test_reply_rate_and_unanswered_per_window(
 
 async def test_reply_times_per_window(filled: ClickHouse, events: list[dict[str, Any]]) -> None:
     _, got = await run(filled, query(UID, 4), FROM, TO)
-    want = [r for r in star_rows(events) if r[4] > 0 and r[0] + W <= TO]
-    got_full = [r for r in got if ms(r["time"]) + W <= TO]  # the last window is cut at TO
-    assert [(ms(r["time"]), r["avg_reply_s"], r["p90_reply_s"]) for r in got_full] == [
-        (r[0], approx(r[6]), approx(r[7])) for r in want
+    assert [(ms(r["time"]), r["agent"], r["avg_reply_s"], r["p90_reply_s"]) for r in got] == [
+        (r[0], "*", approx(r[6]), approx(r[7])) for r in star_rows(events) if r[4] > 0
     ]
+    # the windows of one agent are the reply times of its waits alone
+    mine = [w for w in reference.waits(events) if w[2] == "agent03"]
+    _, got = await run(filled, query(UID, 4), FROM, TO, agent=["agent03"])
+    assert got and {r["agent"] for r in got} == {"agent03"}
+    for r in got:
+        start = ms(r["time"])
+        ok = answered([w for w in mine if start <= w[1] < start + W])
+        assert (r["avg_reply_s"], r["p90_reply_s"]) == (
+            approx(sum(ok) / len(ok)),
+            approx(reference.percentile(ok, 0.9)),
+        )
+
+
+def agent_rows(events: list[dict[str, Any]], agents: set[str] | None = None) -> list[Any]:
+    return [r for r in reference.reply_rates(events) if r[2] != "*"
+            and (agents is None or r[2] in agents) and FROM <= r[0] <= TO]  # fmt: skip
+
+
+def agents_table(rows: list[Any]) -> list[dict[str, Any]]:
+    by_agent: dict[str, list[Any]] = defaultdict(list)
+    for r in rows:
+        by_agent[r[2]].append(r)
+    out = []
+    for agent, rs in by_agent.items():
+        waits, ok = sum(r[3] for r in rs), sum(r[4] for r in rs)
+        mean = sum(r[6] * r[4] for r in rs if r[4]) / ok if ok else None
+        out.append({"agent": agent, "waits": waits, "answered_5m": ok,
+                    "reply_rate": approx(ok / waits), "avg_reply_s": approx(mean),
+                    "worst_p90_s": approx(max((r[7] for r in rs if r[7] is not None),
+                                              default=None))})  # fmt: skip
+    return sorted(out, key=lambda r: (r["answered_5m"] / r["waits"], -r["waits"], r["agent"]))
 
 
 async def test_agents_table(filled: ClickHouse, events: list[dict[str, Any]]) -> None:
-    by_agent: dict[str, list[Any]] = defaultdict(list)
-    for w in in_range(events):
-        by_agent[w[2]].append(w)
-    want = []
-    for agent, waits in by_agent.items():
-        ok = answered(waits)
-        want.append({"agent": agent, "waits": len(waits), "answered_5m": len(ok),
-                     "reply_rate": approx(len(ok) / len(waits)),
-                     "avg_reply_s": approx(sum(ok) / len(ok) if ok else None),
-                     "p90_reply_s": approx(reference.percentile(ok, 0.9))})  # fmt: skip
-    want.sort(key=lambda r: (len(by_agent[r["agent"]]) and r["answered_5m"] / r["waits"],
-                             -r["waits"], r["agent"]))  # fmt: skip
     _, got = await run(filled, query(UID, 6), FROM, TO)
-    assert got == want
-    assert {"unassigned", "agent01"} <= set(by_agent)
+    assert got == agents_table(agent_rows(events))
+    assert {"unassigned", "agent01"} <= {r["agent"] for r in got}
+    # the waits of those windows: the range's, and those of the window starting at TO
+    waits = [w for w in reference.waits(events) if FROM <= w[1] < TO + W]
+    assert sum(r["waits"] for r in got) == len(waits)
+    # the mean of the answered waits, from the windows' means
+    ok = answered(waits)
+    assert sum(r["avg_reply_s"] * r["answered_5m"] for r in got if r["answered_5m"]) == (
+        pytest.approx(sum(ok))
+    )
 
 
 async def test_a_selection_of_agents(filled: ClickHouse, events: list[dict[str, Any]]) -> None:
     chosen = {"agent02", "unassigned"}
-    waits = in_range(events, chosen)
     _, got = await run(filled, query(UID, 6), FROM, TO, agent=sorted(chosen))
-    assert {r["agent"] for r in got} == chosen
-    assert sum(r["waits"] for r in got) == len(waits)
-    rows = [r for r in reference.reply_rates(events) if r[2] in chosen and FROM <= r[0] <= TO]
+    assert got == agents_table(agent_rows(events, chosen))
     per_window: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for r in rows:
+    for r in agent_rows(events, chosen):
         per_window[r[0]][0] += r[3]
         per_window[r[0]][1] += r[4]
     _, got = await run(filled, query(UID, 3), FROM, TO, agent=sorted(chosen))
@@ -146,9 +168,7 @@ async def test_a_selection_of_agents(filled: ClickHouse, events: list[dict[str, 
         (w, approx(n[1] / n[0])) for w, n in sorted(per_window.items())
     ]
     _, got = await run(filled, query(UID, 0, "agent"), FROM, TO)
-    assert [r["agent"] for r in got] == sorted(
-        {r[2] for r in reference.reply_rates(events) if r[2] != "*" and FROM <= r[0] <= TO}
-    )
+    assert [r["agent"] for r in got] == sorted({r[2] for r in agent_rows(events)})
 
 
 async def test_first_response_time_buckets(
@@ -201,3 +221,16 @@ async def test_longest_waits(filled: ClickHouse, events: list[dict[str, Any]]) -
 async def test_freshness_is_empty_without_recent_data(filled: ClickHouse) -> None:
     _, got = await run(filled, query(UID, 10), FROM, TO, agent=ALL)
     assert got == [{"reply_rates_s": None, "chat_events_s": None}]
+
+
+async def test_the_raw_panels_read_the_ranges_last_day_only(
+    filled: ClickHouse, events: list[dict[str, Any]]
+) -> None:
+    since = FROM + 30 * 60_000
+    end = since + 86_400_000  # a range of 3 days whose last day starts at `since`
+    session = {e["conv"]: e["session"] for e in events if e["conv_kind"] == "cs"}
+    want = {session[w[0]] for w in reference.waits(events) if w[1] >= since}
+    _, got = await run(filled, query(UID, 7), end - 3 * 86_400_000, end)
+    assert sum(r["sessions"] for r in got) == len(want)
+    _, got = await run(filled, query(UID, 9), end - 3 * 86_400_000, end)
+    assert min(ms(r["start"]) for r in got) >= since

@@ -23,7 +23,7 @@ COLUMNS = {
     ("im-cs-reply-rate", 2, "A"): ["reply_rate"],
     ("im-cs-reply-rate", 2, "B"): ["target"],
     ("im-cs-reply-rate", 3, "A"): ["time", "reply_rate", "target"],
-    ("im-cs-reply-rate", 4, "A"): ["time", "avg_reply_s", "p90_reply_s"],
+    ("im-cs-reply-rate", 4, "A"): ["time", "agent", "avg_reply_s", "p90_reply_s"],
     ("im-cs-reply-rate", 5, "A"): ["time", "unanswered"],
     ("im-cs-reply-rate", 6, "A"): [
         "agent",
@@ -31,7 +31,7 @@ COLUMNS = {
         "answered_5m",
         "reply_rate",
         "avg_reply_s",
-        "p90_reply_s",
+        "worst_p90_s",
     ],
     ("im-cs-reply-rate", 7, "A"): ["first_response", "sessions"],
     ("im-cs-reply-rate", 8, "A"): ["weekday", *HOURS],
