@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from dashboards.build import BUILD_DIR, differences, write
+from dashboards.build import differences, write
+from dashboards.catalog import BUILD_DIR
 
 
 def main(argv: list[str]) -> int:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from dashboards.__main__ import main
 from dashboards.alerting import RULES
-from dashboards.build import BUILD_DIR, differences, files, write
-from dashboards.catalog import load
+from dashboards.build import differences, files, write
+from dashboards.catalog import BUILD_DIR, load
 
 ROOT = Path(__file__).resolve().parents[2]
 UIDS = {"im-cs-reply-rate", "im-cs-sessions", "im-moderation", "im-gateway", "im-redis",
