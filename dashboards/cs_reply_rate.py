@@ -44,8 +44,6 @@ TARGET_THRESHOLD = mdash.DataTransformerConfig(
     options={"configRefId": "B",
              "mappings": [{"fieldName": "target", "handlerKey": "threshold1"}]},
 )  # fmt: skip
-BUCKETS = [("0-30 s", 0, 30), ("30-60 s", 30, 60), ("1-2 min", 60, 120), ("2-5 min", 120, 300)]
-NONE_MS = 10**15  # a wait never answered, for the buckets
 
 
 def _variables(d: dashboard.Dashboard) -> dashboard.Dashboard:
@@ -131,17 +129,6 @@ def _tables(d: dashboard.Dashboard) -> dashboard.Dashboard:
         f"FROM {RATES}\n  AND $__timeFilter(window_start)\n"
         "GROUP BY agent\nORDER BY reply_rate, waits DESC, agent"
     )
-    first = ", ".join(f"('{n}', {lo * 1000}, {hi * 1000})" for n, lo, hi in BUCKETS)
-    distribution = cssql.waits(
-        f"session, argMin(ifNull(reply_ms, {NONE_MS}), start) AS first_ms",
-        "GROUP BY session",
-    )
-    distribution = (
-        "SELECT b.1 AS first_response, countIf(first_ms > b.2 AND first_ms <= b.3) AS sessions\n"
-        f"FROM (\n{distribution}\n)\n"
-        f"ARRAY JOIN [{first}, ('over {BOUND} or none', {cssql.WITHIN_MS}, {NONE_MS})] AS b\n"
-        "GROUP BY b\nORDER BY b.2"
-    )
     busiest = (
         "SELECT dateName('weekday', window_start) AS weekday,\n       "
         + ",\n       ".join(
@@ -149,12 +136,6 @@ def _tables(d: dashboard.Dashboard) -> dashboard.Dashboard:
         )
         + f"\nFROM {RATES}\n  AND $__timeFilter(window_start)\n"
         "GROUP BY weekday\nORDER BY min(toDayOfWeek(window_start))"
-    )
-    longest = cssql.waits(
-        "start, conv, session, agent, reply_ms / 1000 AS reply_s,\n"
-        "       ifNull(reply_s, toUnixTimestamp($__toTime) + "
-        f"{cssql.JOB.reply_within_s} - toUnixTimestamp64Milli(start) / 1000) AS waited_s",
-        "ORDER BY waited_s DESC, start, conv\nLIMIT 20",
     )
     return (
         d.with_panel(table_panel((6, "Agents, worst first", "Per agent, the waits that started "
@@ -168,7 +149,7 @@ def _tables(d: dashboard.Dashboard) -> dashboard.Dashboard:
              "its first wait in the range's last 24 hours (for a session opened earlier: its "
              "first wait there), in buckets; the last: not answered within the bound. From "
              "the raw events.", "short"),
-             distribution, "first_response"))
+             cssql.first_response(), "first_response"))
         .with_panel(table_panel((8, "Busiest weekday × hour (UTC)", "Waits started per "
              "weekday and hour of the day over the range (pick weeks for a full picture), "
              "from the 5-minute windows.", "short"), busiest, w=24, h=7))
@@ -176,7 +157,7 @@ def _tables(d: dashboard.Dashboard) -> dashboard.Dashboard:
              "that waited longest (raw events), with their conversation, session and agent: "
              "reply_s is the reply "
              f"time, empty when not answered by the range's end + {BOUND}; waited_s is "
-             "the reply time or at least that long.", "s"), longest, w=24))
+             "the reply time or at least that long.", "s"), cssql.longest_waits(), w=24))
     )  # fmt: skip
 
 

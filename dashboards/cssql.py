@@ -75,3 +75,31 @@ def waits(columns: str, tail: str = "") -> str:
 
 RATE_ROWS = f"agent != '*' AND {AGENTS}"
 CHOSEN_ROWS = f"if($__conditionalAll(0, $agent), agent = '*', {AGENTS})"
+
+
+BUCKETS = [("0-30 s", 0, 30), ("30-60 s", 30, 60), ("1-2 min", 60, 120), ("2-5 min", 120, 300)]
+NONE_MS = 10**15  # a wait never answered, for the buckets
+
+
+def first_response() -> str:
+    """Sessions by the reply time of their first wait, in BUCKETS (upper bounds inclusive),
+    then over the bound or never answered."""
+    edges = ", ".join(f"('{n}', {lo * 1000}, {hi * 1000})" for n, lo, hi in BUCKETS)
+    over = f"('over {JOB.reply_within_s} s or none', {WITHIN_MS}, {NONE_MS})"
+    firsts = waits(f"session, argMin(ifNull(reply_ms, {NONE_MS}), start) AS first_ms",
+                   "GROUP BY session")  # fmt: skip
+    return (
+        "SELECT b.1 AS first_response, countIf(first_ms > b.2 AND first_ms <= b.3) AS sessions\n"
+        f"FROM (\n{firsts}\n)\nARRAY JOIN [{edges}, {over}] AS b\nGROUP BY b\nORDER BY b.2"
+    )
+
+
+def longest_waits(n: int = 20) -> str:
+    """The n waits that waited longest: the reply time, or at least until the end of what is
+    read (the range's end + the bound) when not answered by then."""
+    return waits(
+        "start, conv, session, agent, reply_ms / 1000 AS reply_s,\n"
+        "       ifNull(reply_s, toUnixTimestamp($__toTime) + "
+        f"{JOB.reply_within_s} - toUnixTimestamp64Milli(start) / 1000) AS waited_s",
+        f"ORDER BY waited_s DESC, start, conv\nLIMIT {n}",
+    )
