@@ -1,7 +1,6 @@
 """Panel SQL of the customer-service waits, from the raw `chat_events` (docs/events.md,
-"Wait and 5-minute reply rate"), for what the `reply_rates` windows cannot say:
-one agent's percentiles over a whole range, the distribution of reply times,
-the longest waits with their conversation.
+"Wait and 5-minute reply rate"), for what the `reply_rates` windows cannot say: the
+first-response time of each session, the longest waits with their conversation.
 
 These panels read at most the last day of the range (`SINCE`), so they
 answer quickly whatever range is picked; move the range's end to look at an
@@ -11,11 +10,16 @@ step (duplicates change nothing); a step with a customer message starts a
 wait when the step before had none, or when it also has an agent message
 (that one ends the earlier wait first); the first later step with an agent
 message answers it. Its agent is the smallest `agent` the starting customer
-messages name (`unassigned` for none), its session theirs. To know whether
-the customer was already waiting when the range starts, the steps of the day
-before are read too (the job's own `LAG` state lasts a day), and replies up to
-the reply bound after the range's end. The thresholds are the streaming job's
-defaults (streaming/settings.py).
+messages name (`unassigned` for none), its session theirs. Replies are read up
+to the reply bound after the range's end. To know whether the customer was
+already waiting when the range starts, the hour before is read too
+(`LOOKBACK`): the job's `LAG` state lasts a day, but an open cs conversation
+is never silent that long (the pipeline closes a session after
+IM_SESSION_GAP_S, 10 minutes, without a message, and a closed one takes no
+chat), so only a customer silent for over an hour right before the range, in
+a session the pipeline failed to close, would be counted as a new wait. An
+hour instead of a day halves what these panels read. The thresholds are the
+streaming job's defaults (streaming/settings.py).
 
 Over `reply_rates`, `RATE_ROWS` chooses the per-agent rows of the chosen
 agents (their sums are the selection's; for All the `*` row's), and
@@ -31,7 +35,7 @@ from streaming.settings import StreamSettings
 JOB = load(StreamSettings, {})
 WITHIN_MS = JOB.reply_within_s * 1000  # answered within (inclusive)
 WINDOW_S = JOB.reply_window_s  # the reply-rate windows
-LOOKBACK = "INTERVAL 1 DAY"
+LOOKBACK = "INTERVAL 1 HOUR"  # module docstring
 AGENTS = "$__conditionalAll(agent IN (${agent:sqlstring}), $agent)"
 SINCE = "greatest($__fromTime, $__toTime - INTERVAL 1 DAY)"  # the raw panels' first second
 
