@@ -116,7 +116,8 @@ def stat_panel(
     p = (
         stat.Panel().id(pid).title(title).description(description).unit(unit).span(w).height(h)
         .datasource(DATASOURCE).with_target(Query(sql, Format.TABLE))
-        .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False)
+                        .fields("/.*/"))  # text columns too (the Flink job's state)
         .color_mode(mcommon.BigValueColorMode.VALUE)
         .graph_mode(mcommon.BigValueGraphMode.NONE)
         .thresholds(thresholds or _plain())
