@@ -380,6 +380,59 @@ def test_grafana_has_the_clickhouse_plugin(services: dict[str, dict[str, Any]]) 
     assert services["clickhouse"]["image"].startswith("clickhouse/clickhouse-server:")
 
 
+def _grafana_mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Container path -> host path of the grafana service's bind mounts (read-only ones)."""
+    out = {}
+    for v in service["volumes"]:
+        parts = str(v).split(":")
+        if parts[0].startswith("./"):
+            assert parts[-1] == "ro", f"{v} is not read-only"
+            out[parts[1]] = parts[0]
+    return out
+
+
+def test_grafana_provisions_the_datasource_and_the_dashboards_from_files(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    grafana = services["grafana"]
+    mounts = _grafana_mounts(grafana)
+    assert mounts == {
+        "/etc/grafana/provisioning/datasources": "./dashboards/provisioning/datasources",
+        "/etc/grafana/provisioning/dashboards": "./dashboards/provisioning/dashboards",
+        "/etc/grafana/dashboards/im": "./dashboards/build",
+    }
+    for host in mounts.values():
+        assert (ROOT / host).is_dir(), host
+    (provider_file,) = (ROOT / mounts["/etc/grafana/provisioning/dashboards"]).glob("*.yaml")
+    (provider,) = yaml.safe_load(provider_file.read_text())["providers"]
+    assert provider["type"] == "file" and provider["folder"] == "IM"
+    assert provider["options"]["path"] == "/etc/grafana/dashboards/im"
+    built = sorted(p.name for p in (ROOT / "dashboards" / "build").glob("*.json"))
+    assert len(built) == 7  # tests/dashboards/test_build.py holds them to a fresh build
+
+
+def test_the_datasource_reads_the_clickhouse_service_with_credentials_from_the_environment(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    grafana, ch = services["grafana"], services["clickhouse"]
+    folder = ROOT / _grafana_mounts(grafana)["/etc/grafana/provisioning/datasources"]
+    (path,) = folder.glob("*.yaml")
+    text = path.read_text()
+    (ds,) = yaml.safe_load(text)["datasources"]
+    assert ds["type"] == "grafana-clickhouse-datasource"
+    assert "grafana-clickhouse-datasource" in environment(grafana)["GF_INSTALL_PLUGINS"]
+    assert (ds["jsonData"]["host"], ds["jsonData"]["port"], ds["jsonData"]["protocol"]) == (
+        "clickhouse", 9000, "native")  # fmt: skip
+    assert ds["jsonData"]["defaultDatabase"] == environment(ch)["CLICKHOUSE_DB"]
+    # Grafana fills ${VAR} in provisioning files from its environment: no secret in the file
+    assert ds["jsonData"]["username"] == "${CLICKHOUSE_USER}"
+    assert ds["secureJsonData"] == {"password": "${CLICKHOUSE_PASSWORD}"}
+    env = environment(grafana)
+    assert env["CLICKHOUSE_USER"] == environment(ch)["CLICKHOUSE_USER"]
+    assert re.fullmatch(r"\$\{CLICKHOUSE_PASSWORD:\?[^}]+\}", env["CLICKHOUSE_PASSWORD"])
+    assert {"clickhouse"} <= set(grafana["depends_on"])
+
+
 # --- health and start order ------------------------------------------------------
 
 

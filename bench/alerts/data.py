@@ -9,8 +9,10 @@ with its numbers as query parameters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from analytics.clickhouse import ClickHouse
-from bench.alerts.series import ROUND
+from bench.alerts.series import ROUND, Series
 
 INTERVAL_MS = 10_000
 ROUNDS_PER_DAY = 86_400_000 // INTERVAL_MS  # 8,640
@@ -82,14 +84,17 @@ FROM numbers(50)
 DAY_MS = 86_400_000
 
 
-async def fill_days(ch: ClickHouse, start_ms: int, first_day: int, days: int) -> None:
-    """Rounds of days `first_day` .. `first_day + days - 1` (day 0 starts at `start_ms`)."""
-    n = len(ROUND)
+async def fill_days(
+    ch: ClickHouse, start_ms: int, first_day: int, days: int, rnd: Sequence[Series] = ROUND
+) -> None:
+    """Rounds (`rnd`, ROUND by default) of days `first_day` .. `first_day + days - 1` (day 0
+    starts at `start_ms`)."""
+    n = len(rnd)
     series = {
-        "sources": [s.source for s in ROUND], "metrics": [s.metric for s in ROUND],
-        "bases": [s.base for s in ROUND], "spreads": [s.spread for s in ROUND],
-        "rates": [s.rate for s in ROUND], "keys": [[k for k, _ in s.labels] for s in ROUND],
-        "values": [[v for _, v in s.labels] for s in ROUND],
+        "sources": [s.source for s in rnd], "metrics": [s.metric for s in rnd],
+        "bases": [s.base for s in rnd], "spreads": [s.spread for s in rnd],
+        "rates": [s.rate for s in rnd], "keys": [[k for k, _ in s.labels] for s in rnd],
+        "values": [[v for _, v in s.labels] for s in rnd],
     }  # fmt: skip
     for day in range(first_day, first_day + days):
         first = day * ROUNDS_PER_DAY * n

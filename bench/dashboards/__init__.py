@@ -1,0 +1,1 @@
+"""python -m bench.dashboards: every dashboard panel's query over 30 days of telemetry."""
