@@ -4,7 +4,9 @@ with `flink run -d`): cancelled mid-stream through the REST API while events
 keep coming, resubmitted from its newest retained checkpoint, and read with
 read_committed the result topic has every row exactly once. A submitter
 killed with kill -9 leaves the job running and the next one adopts it;
-`down stream` cancels the job on the cluster.
+`down stream` cancels the job on the cluster. The job's state is in RocksDB
+(stack/flink.py), and a later submission prunes the checkpoint folders of
+earlier runs, keeping the one it resumes from.
 
 Runs on a stack of its own (own Kafka, own cluster, free ports)."""
 
@@ -60,6 +62,9 @@ async def test_cancelled_job_resumes_from_its_newest_checkpoint_without_dup_or_l
     await feed.start()
     try:
         first = await submitted(cluster)
+        # The stack's cluster keeps the job's state in RocksDB (stack/flink.py).
+        ckpt_config = flink.rest(f"{rest}/jobs/{first}/checkpoints/config")
+        assert ckpt_config["state_backend"] == "EmbeddedRocksDBStateBackend", ckpt_config
         await feed.produce(8)
         assert any((checkpoints / first).glob("chk-*/_metadata"))
         flink.cancel(rest, first)  # PATCH /jobs/<id>?mode=cancel, as an operator would
@@ -86,6 +91,19 @@ async def test_cancelled_job_resumes_from_its_newest_checkpoint_without_dup_or_l
         await asyncio.to_thread(cluster.down, ["stream"])  # the submitter cancels its job
         assert flink.job_state(rest, second) == "CANCELED"
         assert flink.live_job(rest) is None
+        # The next submission prunes the first run's folder: the second run completed
+        # checkpoints of its own (restored without claiming the first's files).
+        newest = latest_checkpoint(checkpoints.as_uri())
+        assert newest is not None and second in newest
+        assert (checkpoints / first).is_dir()
+        third = await submitted(cluster)
+        assert not (checkpoints / first).exists() and (checkpoints / second).is_dir()
+        restored = flink.rest(f"{rest}/jobs/{third}/checkpoints")["latest"]["restored"]
+        assert local(restored["external_path"]) == local(newest)
+        assert f"pruned the checkpoints of an earlier run: {checkpoints / first}" in (
+            cluster.proc("stream").log.read_text()
+        )
+        await asyncio.to_thread(cluster.down, ["stream"])
     finally:
         await feed.stop()
     assert counts(rows) == feed.expected()
