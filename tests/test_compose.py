@@ -1002,3 +1002,69 @@ def test_every_variable_is_required_from_the_environment() -> None:
         # every use is ${VAR:?message}: compose refuses to start without it
         uses = re.findall(r"\$\{" + var + r"([^}]*)\}", text)
         assert uses and all(u.startswith(":?") for u in uses), var
+
+
+# --- README, "Production deployment": every claim it makes about the file ------------
+
+
+@pytest.fixture(scope="module")
+def readme() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text[text.index("## Production deployment") :]
+
+
+def test_readme_lists_every_required_variable(readme: str) -> None:
+    table = [line for line in readme.splitlines() if line.startswith("| `")]
+    named = {v for line in table for v in re.findall(r"`([A-Z_]+)`", line.split("|")[1])}
+    assert named == REQUIRED
+    assert ".env" in readme and ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_readme_commands_match_the_services(
+    readme: str, services: dict[str, dict[str, Any]]
+) -> None:
+    assert "`docker compose up -d --build`" in readme
+    for name in re.findall(r"docker compose up -d --scale (\w[\w-]*)=\d+", readme):
+        s = services[name]  # a service that scales: nothing a second replica would share
+        assert "container_name" not in s and "ports" not in s and "hostname" not in s, name
+    assert set(re.findall(r"--scale (\w[\w-]*)=", readme)) == {"server", "taskmanager"}
+    for name in re.findall(r"docker compose (?:stop|up -d) ([a-z][\w-]+)`", readme):
+        assert name in services, name
+
+
+def test_readme_names_the_operator_ports(
+    readme: str, compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    loopback = {p.split(":")[1] for s in services.values() for p in published(s)
+                if p.startswith("127.0.0.1:")}  # fmt: skip
+    for port in loopback:
+        assert re.search(rf"(127\.0\.0\.1:|localhost:|`){port}`", readme), port
+    (subnet,) = (c["subnet"] for c in compose["networks"]["edge"]["ipam"]["config"])
+    assert f"`{subnet}`" in readme
+
+
+def test_readme_numbers_match_the_file(readme: str, services: dict[str, dict[str, Any]]) -> None:
+    flat = " ".join(readme.split())  # phrases, whatever the line breaks
+    props = flink_properties(services["taskmanager"])
+    assert f"each adds {props['taskmanager.numberOfTaskSlots']} task slots" in flat
+    refresh = re.search(r"refresh (\d+)s", CADDYFILE.read_text())
+    assert refresh and f"every {refresh.group(1)} s" in flat
+
+    def gib(name: str) -> float:
+        return memory_bytes(limits(services[name])["memory"]) / 2**30
+
+    replicas = {"server": 2, "taskmanager": 1}
+    total = sum(gib(n) * replicas.get(n, 1) for n in services)
+    m = re.search(r"about (\d+) GiB in all with two nodes and one TaskManager: ([\d.]+) GiB "
+                  r"more per node, ([\d.]+) GiB per TaskManager", flat)  # fmt: skip
+    assert m, "the limits' total"
+    assert abs(total - float(m.group(1))) < 1
+    assert float(m.group(2)) == gib("server") and float(m.group(3)) == gib("taskmanager")
+    assert services["server"]["deploy"]["replicas"] == replicas["server"]
+    heap = re.search(r"-Xmx(\d+)g", environment(services["kafka-1"])["KAFKA_HEAP_OPTS"])
+    assert heap and f"Kafka a {heap.group(1)} GiB heap" in flat
+    logging = services["redis"]["logging"]["options"]
+    size = logging["max-size"].removesuffix("m")
+    assert f"logs rotate ({size} MB × {logging['max-file']} per container)" in flat
+    grace = {services[n]["stop_grace_period"] for n in (*KAFKAS, "clickhouse")}
+    assert grace == {"120s"} and "get 120 s to shut down" in flat
