@@ -8,10 +8,12 @@
 #   flink run -m jobmanager:8081 -pym streaming   the same job submitted to a
 #                         Flink cluster, with the CLI that PyFlink bundles
 # Settings come from the environment only (IM_*, see */settings.py).
-# The pinned wheels of requirements.lock exist for linux/amd64.
+# It holds the runtime set only: requirements-runtime.lock, every package it
+# pulls in pinned by constraints.txt (no test or lint tool, no profiler);
+# those wheels exist for linux/amd64. Base images are pinned to versions.
 
 # --- build stage: the Flink Kafka SQL connector jar from Maven Central -------
-FROM maven:3-eclipse-temurin-17 AS jars
+FROM maven:3.9.11-eclipse-temurin-17 AS jars
 WORKDIR /build
 COPY stack/maven/flink.pom.xml stack/maven/flink.pom.xml
 RUN mvn --batch-mode --quiet -f stack/maven/flink.pom.xml \
@@ -20,7 +22,7 @@ RUN mvn --batch-mode --quiet -f stack/maven/flink.pom.xml \
 
 # --- runtime ------------------------------------------------------------------
 # Debian 12 (bookworm) still packages OpenJDK 17, which PyFlink 2.2 runs on.
-FROM python:3.11-slim-bookworm
+FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -32,12 +34,14 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && java -version
 
-# Pinned Python dependencies (apache-flink among them); then put the `flink`
-# CLI that ships inside the pyflink package on the PATH (it finds its
-# FLINK_HOME, the pyflink folder, through the symlink).
-COPY requirements.lock /tmp/requirements.lock
-RUN pip install --requirement /tmp/requirements.lock \
- && rm /tmp/requirements.lock \
+# The pinned runtime set (apache-flink among it), with every transitive
+# package held to its version by the constraints: nothing resolves fresh at
+# build time. Then put the `flink` CLI that ships inside the pyflink package
+# on the PATH (it finds its FLINK_HOME, the pyflink folder, through the symlink).
+COPY requirements-runtime.lock constraints.txt /tmp/
+RUN pip install --requirement /tmp/requirements-runtime.lock --constraint /tmp/constraints.txt \
+ && pip check \
+ && rm /tmp/requirements-runtime.lock /tmp/constraints.txt \
  && ln -s "$(python -c 'import os, pyflink; print(os.path.dirname(pyflink.__file__))')/bin/flink" \
         /usr/local/bin/flink
 

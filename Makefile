@@ -12,7 +12,7 @@ PY     := $(VENV)/bin/python
 setup: $(VENV)/.installed
 	@$(PY) -m stack fetch
 
-$(VENV)/.installed: requirements.lock constraints.txt pyproject.toml
+$(VENV)/.installed: requirements.lock requirements-runtime.lock constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --disable-pip-version-check -r requirements.lock -c constraints.txt

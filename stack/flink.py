@@ -61,10 +61,15 @@ def config(s: StackSettings) -> dict[str, object]:
         "taskmanager.bind-host": "127.0.0.1",
         "taskmanager.numberOfTaskSlots": s.flink_slots,
         "taskmanager.memory.process.size": s.flink_taskmanager_memory,
-        # The SQL job keeps its state on the heap (hashmap state backend);
-        # managed memory serves RocksDB, batch and Python operators, none of
-        # which it uses, so most of the default 40 % goes to the task heap.
-        "taskmanager.memory.managed.fraction": 0.1,
+        # State in RocksDB (docker-compose.yml has the same): on local disk
+        # under io.tmp.dirs, so the job's state (a dedup entry per event for a
+        # day) is bounded by disk, not by the task heap. RocksDB's block cache
+        # and write buffers come out of managed memory (per slot); the heap
+        # keeps in-flight records and the Kafka clients. Incremental
+        # checkpoints upload only the files that changed since the last one.
+        "state.backend.type": "rocksdb",
+        "execution.checkpointing.incremental": True,
+        "taskmanager.memory.managed.fraction": 0.25,
         "rest.address": "127.0.0.1",
         "rest.bind-address": "127.0.0.1",
         "rest.port": s.flink_rest_port,
@@ -76,6 +81,10 @@ def config(s: StackSettings) -> dict[str, object]:
         "execution.checkpointing.savepoint-dir": (s.data / "savepoints").as_uri(),
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
         "execution.checkpointing.num-retained": 2,
+        # A resubmitted job restored from a retained checkpoint does not build on
+        # its files (its first checkpoint is a full one), so stack.submit may
+        # prune the folders of earlier runs (streaming/checkpoints.py).
+        "execution.state-recovery.claim-mode": "NO_CLAIM",
     }
 
 

@@ -1,7 +1,8 @@
 """python -m stack.submit: the stack's `stream` service on its Flink cluster.
 
 Submits the streaming job (`flink run -d -pym streaming`, the CLI shipped with
-PyFlink; `-s` the newest retained checkpoint, if any) or adopts the job named
+PyFlink; `-s` the newest retained checkpoint, if any, after pruning the
+checkpoint folders of earlier runs: streaming/checkpoints.py) or adopts the job named
 im-streaming that already runs there, writes the job id to the ready file,
 then watches it: the process lives as long as the job, so a job that ends
 (failed, cancelled elsewhere) shows as a dead service. SIGTERM (`make down`)
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from stack import flink
+from streaming import checkpoints
 
 POLL_S = 2.0
 UNREACHABLE_S = 30.0  # the cluster's REST silent this long: give up (the service dies)
@@ -30,17 +32,15 @@ def say(message: str) -> None:
     print(f"[submit] {message}", flush=True)
 
 
-def newest_checkpoint(checkpoints: str) -> str | None:
-    from streaming.job import latest_checkpoint  # pyflink import: only here
-
-    return latest_checkpoint(checkpoints)
-
-
-def submit(rest: str, checkpoints: str, ready: Path) -> str | None:
-    """Run `flink run -d`; the job (streaming.job) writes its id to `ready`."""
+def submit(rest: str, folder: str, ready: Path) -> str | None:
+    """Run `flink run -d`; the job (streaming.job) writes its id to `ready`. No run of the
+    job is live (the caller checked), so the folders of earlier runs are pruned first: all
+    but the one holding the newest checkpoint, which the job resumes from."""
+    for gone in checkpoints.prune(folder):
+        say(f"pruned the checkpoints of an earlier run: {gone}")
     argv = [str(flink.flink_home() / "bin" / "flink"), "run", "-d", "-m",
             rest.removeprefix("http://"), "-pyclientexec", sys.executable]  # fmt: skip
-    resume = newest_checkpoint(checkpoints)
+    resume = checkpoints.newest(folder)
     if resume:
         # -n: a query added since that checkpoint starts empty; a removed one is dropped.
         argv += ["-s", resume, "-n"]

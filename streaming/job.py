@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlparse
 
 from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
 
-from streaming import ddl, queries
+from streaming import checkpoints, ddl, queries
 from streaming.settings import StreamSettings
 
 
@@ -56,13 +55,7 @@ def params(s: StreamSettings) -> dict[str, object]:
 
 def latest_checkpoint(checkpoint_url: str) -> str | None:
     """The newest complete checkpoint under the checkpoint folder (any earlier run)."""
-    if not checkpoint_url.startswith("file://"):
-        return None  # remote storage: restore explicitly (flink run -s)
-    root = Path(urlparse(checkpoint_url).path)
-    done = [m.parent for m in root.glob("*/chk-*/_metadata")]
-    if not done:
-        return None
-    return max(done, key=lambda p: p.stat().st_mtime).as_uri()
+    return checkpoints.newest(checkpoint_url)
 
 
 def build(t_env: TableEnvironment, s: StreamSettings) -> StatementSet:

@@ -16,6 +16,8 @@ RUNS = ("throughput", "freshness")
 # Redis, HTTP and analytics are never started; set so no setting points at another stack.
 PORTS = StackPorts(kafka=49092, kafka_controller=49093, redis=46379, http=48080, analytics=48090,
                    monitor=48095, ops=48180)  # fmt: skip
+# --cluster: the stack's Flink session cluster on ports of its own (REST / web UI, RPC).
+FLINK_REST_PORT, FLINK_RPC_PORT = 48081, 46123
 
 
 def _rates(raw: str) -> tuple[float, ...]:
@@ -63,6 +65,12 @@ class StreamBenchConfig:
         5, "--lateness", int, "IM_STREAM_LATENESS_S"
     )
     parallelism: int = option(1, "--parallelism", int, "IM_STREAM_PARALLELISM")  # job's default
+    # Where the job runs: its own process (a local mini-cluster, `python -m streaming`), or
+    # submitted to a Flink session cluster configured as the local stack's (stack/flink.py:
+    # state backend, memory), whose TaskManager's memory is then the job's.
+    cluster: bool = option(
+        False, "--cluster", action="store_true", help="run the job on the stack's Flink cluster"
+    )
     partitions: int = 4  # the stack's default partitions per topic
     seed: int = option(1, "--seed", int)
     out_dir: Path = OUT_DIR / "stream"

@@ -251,7 +251,7 @@ def run(cfg: StreamBenchConfig, st: Stack, rate: float, say: Say) -> FreshResult
         reader.start()
         if not reader_ready.wait(60):
             raise RuntimeError("the result reader did not start within 60 s")
-        job = jobproc.start(st, overrides, say)
+        job = jobproc.start(st, overrides, say, cluster=cfg.cluster)
         s = job.settings
         plan = loadgen.LoadPlan(
             bootstrap=bootstrap, partitions=cfg.partitions, rate=rate, seed=cfg.seed,
@@ -303,7 +303,7 @@ def run(cfg: StreamBenchConfig, st: Stack, rate: float, say: Say) -> FreshResult
     return FreshResult(
         rate=rate,
         env=jobproc.env_line(overrides),
-        settings=jobproc.describe(job.settings),
+        settings=jobproc.describe(job.settings, job.where if cfg.cluster else ""),
         traffic=traffic,
         startup_s=job.startup_s,
         achieved_per_s=rep.measured_messages / cfg.duration_s,

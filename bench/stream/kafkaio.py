@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.base.cli import Say
-from bench.stream.config import StreamBenchConfig
+from bench.stream.config import FLINK_REST_PORT, FLINK_RPC_PORT, StreamBenchConfig
 from im.envconfig import load
 from stack.manager import Stack
 from stack.procs import Proc
@@ -24,21 +24,28 @@ def stack_settings(cfg: StreamBenchConfig) -> StackSettings:
     env = cfg.ports.stack_env(cfg.out_dir / "stack")
     env["IM_KAFKA_PARTITIONS"] = str(cfg.partitions)
     env["IM_STREAM_LATENESS_S"] = str(cfg.lateness_s)
+    env["IM_FLINK_REST_PORT"] = str(FLINK_REST_PORT)
+    env["IM_FLINK_RPC_PORT"] = str(FLINK_RPC_PORT)
     return load(StackSettings, env)
 
 
+FLINK = ["flink-jobmanager", "flink-taskmanager"]  # the stack's cluster (--cluster)
+
+
 def stop_all(st: Stack) -> None:
-    """Stop the job and Kafka of this folder (also leftovers of a killed earlier run)."""
+    """Stop the job, the Flink cluster and Kafka of this folder (also leftovers of a killed
+    earlier run)."""
     Proc(JOB, st.settings.run, st.settings.logs).stop()
-    st.down(["kafka"])
+    st.down([*reversed(FLINK), "kafka"])
 
 
 def fresh_kafka(cfg: StreamBenchConfig, say: Say) -> Stack:
-    """Kafka from an empty folder, every contract topic created (partitions as the stack)."""
+    """Kafka from an empty folder, every contract topic created (partitions as the stack);
+    with --cluster also the stack's Flink cluster (JobManager, one TaskManager)."""
     st = Stack(stack_settings(cfg), say=lambda m: say(f"stack: {m}"))
     stop_all(st)
     shutil.rmtree(st.settings.root, ignore_errors=True)
-    st.up(["kafka"])
+    st.up(["kafka", *(FLINK if cfg.cluster else [])])
     return st
 
 

@@ -191,12 +191,20 @@ def render(
         "Fewer events, rates or seconds than the defaults; the benchmark is "
         "`.venv/bin/python -m bench.stream` on a quiet machine."
     )
+    job = (
+        "the real job graph submitted with `flink run -d -pym streaming` to a Flink session "
+        "cluster configured as the local stack's (stack/flink.py; one JobManager, one "
+        "TaskManager), `job RSS` = the TaskManager's"
+        if cfg.cluster
+        else "the real job process (`python -m streaming`: PyFlink, the whole job graph in "
+        "one local mini-cluster JVM)"
+    )
     about = [
-        "- What runs: the real job process (`python -m streaming`: PyFlink, the whole job "
-        "graph in one local mini-cluster JVM), its own Kafka broker (KRaft, "
+        f"- What runs: {job}, its own Kafka broker (KRaft, "
         f"{cfg.partitions} partitions per topic, 127.0.0.1:{cfg.ports.kafka}, data under "
         "bench/out/stream/), the load generator and the result reader; all on this machine. "
-        "`job cores` = the job's processes (Python + JVM), `Kafka cores` = the broker, "
+        "`job cores` = the job's processes (Python + JVM; on the cluster the JobManager and "
+        "TaskManager), `Kafka cores` = the broker, "
         "`bench cores` = generator + reader + coordinator, `others' cores` = everything else",
     ]
     out = preamble(

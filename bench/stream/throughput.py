@@ -257,12 +257,15 @@ async def _monitor(
     notes = []
     if math.isnan(done_at):
         notes.append(f"the job did not consume the whole batch within {cfg.timeout_s:.0f} s")
+    size = jobproc.state_size_note(job)
+    if size:
+        notes.append(size)
     wrong = sum(1 for k, v in batch.expected.items() if reader.counts.get(k) != v)
     if wrong:
         notes.append(f"{wrong:,} message_count rows missing or with a wrong count")
     return ThroughputResult(
         batch=batch,
-        settings=jobproc.describe(job.settings),
+        settings=jobproc.describe(job.settings, job.where if cfg.cluster else ""),
         env="",
         startup_s=job.startup_s,
         first_commit_s=first_commit - job.ready_at,
@@ -338,7 +341,7 @@ def run(cfg: StreamBenchConfig, st: Stack, say: Say) -> ThroughputResult:
         "IM_STREAM_COUNT_WINDOW_S": str(cfg.batch_count_window_s),
         "IM_STREAM_PARALLELISM": str(cfg.parallelism),
     }
-    job = jobproc.start(st, overrides, say)
+    job = jobproc.start(st, overrides, say, cluster=cfg.cluster)
     try:
         result = asyncio.run(_monitor(cfg, st, job, batch, say))
     finally:

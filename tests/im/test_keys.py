@@ -44,6 +44,7 @@ NOT_KEYS = {
     ("contract/events.py", '"o:"'): "ops sample event id prefix (its one home)",
     ("im/cs.py", 'f"cs:{sid}:{n}:{what}"'): "cmid of a session notice (a message id)",
     ("im/loginlimit.py", '"sha256:"'): "digest form of a long id inside a key",
+    ("streaming/checkpoints.py", '"file:"'): "a URL scheme (checkpoint storage)",
 }
 
 _HEAD = re.compile(r"(?:[a-z][a-z0-9_]*:)+")

@@ -4,13 +4,17 @@ with `flink run -d`): cancelled mid-stream through the REST API while events
 keep coming, resubmitted from its newest retained checkpoint, and read with
 read_committed the result topic has every row exactly once. A submitter
 killed with kill -9 leaves the job running and the next one adopts it;
-`down stream` cancels the job on the cluster.
+`down stream` cancels the job on the cluster. The job's state is in RocksDB
+(stack/flink.py); a third submission, with twice the parallelism, restores
+the second run's newest checkpoint (rescaled) and prunes the first run's
+checkpoint folder, and the rows stay exactly once through all three runs.
 
 Runs on a stack of its own (own Kafka, own cluster, free ports)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -60,6 +64,9 @@ async def test_cancelled_job_resumes_from_its_newest_checkpoint_without_dup_or_l
     await feed.start()
     try:
         first = await submitted(cluster)
+        # The stack's cluster keeps the job's state in RocksDB (stack/flink.py).
+        ckpt_config = flink.rest(f"{rest}/jobs/{first}/checkpoints/config")
+        assert ckpt_config["state_backend"] == "EmbeddedRocksDBStateBackend", ckpt_config
         await feed.produce(8)
         assert any((checkpoints / first).glob("chk-*/_metadata"))
         flink.cancel(rest, first)  # PATCH /jobs/<id>?mode=cancel, as an operator would
@@ -79,13 +86,38 @@ async def test_cancelled_job_resumes_from_its_newest_checkpoint_without_dup_or_l
         assert await submitted(cluster) == second  # a new submitter adopts it
         assert "adopting it" in cluster.proc("stream").tail(5)
         await feed.produce(3)
+        await asyncio.to_thread(cluster.down, ["stream"])  # the submitter cancels its job
+        assert flink.job_state(rest, second) == "CANCELED"
+        assert flink.live_job(rest) is None
+        await feed.produce(2)  # keeps flowing while no job runs
+        # Resubmitted with twice the parallelism (the cluster's two slots), as after
+        # scaling TaskManagers out (README, "Production deployment"): it restores the
+        # second run's newest checkpoint, keyed state spread over two subtasks, and
+        # prunes the first run's folder (restored without claiming its files, the
+        # second run completed checkpoints of its own).
+        newest = latest_checkpoint(checkpoints.as_uri())
+        assert newest is not None and second in newest
+        assert (checkpoints / first).is_dir()
+        rescaled = Stack(
+            dataclasses.replace(s, extra_env=(*s.extra_env, ("IM_STREAM_PARALLELISM", "2"))),
+            say=lambda _m: None,
+        )
+        third = await submitted(rescaled)
+        assert not (checkpoints / first).exists() and (checkpoints / second).is_dir()
+        assert f"pruned the checkpoints of an earlier run: {checkpoints / first}" in (
+            cluster.proc("stream").log.read_text()
+        )
+        restored = flink.rest(f"{rest}/jobs/{third}/checkpoints")["latest"]["restored"]
+        assert local(restored["external_path"]) == local(newest)
+        vertices = flink.rest(f"{rest}/jobs/{third}")["vertices"]
+        assert max(v["parallelism"] for v in vertices) == 2
+        await feed.produce(3)
         await feed.close_windows()
         rows = await wait_until(lambda: all_counted(s.kafka_bootstrap, feed), 90,
                                 what=f"all {sum(feed.sent.values())} messages in committed rows",
                                 interval=1)  # fmt: skip
-        await asyncio.to_thread(cluster.down, ["stream"])  # the submitter cancels its job
-        assert flink.job_state(rest, second) == "CANCELED"
-        assert flink.live_job(rest) is None
+        await asyncio.to_thread(rescaled.down, ["stream"])
+        assert flink.job_state(rest, third) == "CANCELED"
     finally:
         await feed.stop()
     assert counts(rows) == feed.expected()
