@@ -102,7 +102,7 @@ def test_probe_rules_know_their_probes_and_take_only_above(tmp_path: Path) -> No
     assert check(tmp_path, sql=None, params={"above": 30}, probe="redis") == []
     assert check(tmp_path, sql=None, params={"below": 1}, probe="zookeeper") == [
         "host.yaml: DiskFull: unknown probe 'zookeeper' (known: redis, kafka, clickhouse, "
-        "analytics, collector, outbox, analytics_lag)",
+        "analytics, collector, relay, analytics_lag)",
         "host.yaml: DiskFull: a probe rule takes only the param `above`",
     ]
 
