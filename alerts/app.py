@@ -59,7 +59,7 @@ def build(s: AlertSettings) -> tuple[Evaluator, aioredis.Redis, AnalyticsQueries
         s.redis_url, decode_responses=True, socket_timeout=3.0, socket_connect_timeout=2.0
     )
     rules = linked(load_rules(Path(s.rules_dir)), s)
-    queries = AnalyticsQueries(s.analytics_url, s.analytics_token)
+    queries = AnalyticsQueries(s.analytics_url, s.analytics_token, pause_s=s.interval_s / 2)
     probes = Probes(redis, s.kafka_bootstrap, s.analytics_group, queries, s.analytics_url,
                     s.collector_url, s.probe_timeout_s)  # fmt: skip
     engine = Engine(rules, int(s.repeat_s * 1000), int(s.keep_resolved_s * 1000))

@@ -32,7 +32,6 @@ from alerts.evaluate import QueryClient, Results, RuleResult, evaluate
 from alerts.lease import Lease
 from alerts.model import Alert, Kind, Notification
 from alerts.probes import Probes
-from alerts.query_client import AnalyticsQueries
 from alerts.rules import Rule
 from alerts.silences import Silences
 from alerts.webhook import WebhookSender
@@ -111,8 +110,6 @@ class Evaluator:
             return False
         if not self.loaded and not await self._load():
             return False  # holds the lease but cannot read the state yet: next round
-        if isinstance(self.queries, AnalyticsQueries):
-            self.queries.reset()  # a new round tries analytics again
         self.last_probes = await self.probes.run()
         results = await self._evaluate(now_ms)
         for name, r in results.items():

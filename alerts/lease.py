@@ -10,8 +10,6 @@ learn that it may act.
 
 from __future__ import annotations
 
-import time
-
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -45,8 +43,3 @@ class Lease:
             except (RedisError, OSError):
                 pass  # it expires by itself
             self.held = False
-
-
-def holder_id(node: str) -> str:
-    """An id unique to this process' life: a restarted evaluator is a new holder."""
-    return f"{node}:{time.time_ns()}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,29 +69,27 @@ class AnalyticsQueries:
     """`alerts.evaluate.QueryClient` over HTTP.
 
     Once a query finds the API unreachable (no answer, a timeout), the next
-    ones fail at once until `reset()` (the evaluator calls it every round): a
-    round in which analytics stops answering waits out one timeout, not one
-    per rule."""
+    ones fail at once for `pause_s` (the evaluator gives half its interval):
+    a round in which analytics stops answering waits out one timeout, not one
+    per rule, and the next round tries again."""
 
-    def __init__(self, url: str, token: str, timeout_s: float = 10.0) -> None:
-        self.url = url.rstrip("/")
+    def __init__(self, url: str, token: str, timeout_s: float = 10.0, pause_s: float = 5.0) -> None:
+        self.url, self.pause_s = url.rstrip("/"), pause_s
         self.http = httpx.AsyncClient(
             timeout=timeout_s, headers={"authorization": f"Bearer {token}"}
         )
-        self.unreachable: str | None = None
-
-    def reset(self) -> None:
-        self.unreachable = None
+        self.unreachable: tuple[str, float] | None = None  # why, and until (monotonic)
 
     async def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Rows:
         text = bind(sql, parameters or {})
-        if self.unreachable is not None:
-            raise QueryFailed(self.unreachable, True)
+        if self.unreachable is not None and time.monotonic() < self.unreachable[1]:
+            raise QueryFailed(self.unreachable[0], True)
         try:
             r = await self.http.get(f"{self.url}/query", params={"sql": text})
         except httpx.TransportError as e:
-            self.unreachable = f"analytics unreachable ({type(e).__name__})"
-            raise QueryFailed(self.unreachable, True) from None
+            why = f"analytics unreachable ({type(e).__name__})"
+            self.unreachable = (why, time.monotonic() + self.pause_s)
+            raise QueryFailed(why, True) from None
         if r.status_code != 200:
             try:
                 message = str(r.json()["error"]["message"])

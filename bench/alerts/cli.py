@@ -11,7 +11,7 @@ from bench.alerts.config import AlertsBenchConfig, parse_args
 from bench.alerts.measure import SizeResult, measure
 from bench.alerts.report import SECTION, render
 from bench.base.cli import Benchmark, Say, run
-from bench.base.report import CHECKS, RunInfo
+from bench.base.report import RunInfo, write_check
 
 
 class AlertsBench(Benchmark[AlertsBenchConfig]):
@@ -43,9 +43,7 @@ class AlertsBench(Benchmark[AlertsBenchConfig]):
 
     def publish(self, text: str) -> str:
         """The section goes inside the checks block, which every benchmark keeps."""
-        body = CHECKS.extract_from(self.cfg.results) or ""
-        inner = body.removeprefix(CHECKS.begin).removesuffix(CHECKS.end).strip()
-        CHECKS.write(self.cfg.results, SECTION.replace(inner, text))
+        write_check(self.cfg.results, SECTION, text)
         return f"alerts section of the checks block written to {self.cfg.results}"
 
 

@@ -9,9 +9,15 @@ with its numbers as query parameters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 
 from analytics.clickhouse import ClickHouse
+from analytics.schema import TABLES
 from bench.alerts.series import ROUND, Series
 
 INTERVAL_MS = 10_000
@@ -115,3 +121,42 @@ async def fill_cs_days(
                                         "convs": convs})  # fmt: skip
         await ch.command(RATES_SQL, {"day_start": day_start})
         await ch.command(DETECTIONS_SQL, {"day_start": day_start})
+
+
+@contextlib.asynccontextmanager
+async def scratch_chdb(folder: Path) -> AsyncIterator[ClickHouse]:
+    """An embedded ClickHouse with our tables in a fresh `folder`, removed afterwards."""
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)  # set-up, before anything runs concurrently
+    ch = ClickHouse(f"chdb://{folder}")
+    await ch.start()
+    try:
+        for table in TABLES:
+            await ch.command(table.ddl)
+        yield ch
+    finally:
+        await ch.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def growing(
+    ch: ClickHouse,
+    start_ms: int,
+    sizes: tuple[int, int],
+    chat_per_day: int,
+    rnd: Sequence[Series],
+    say: Callable[[str], None],
+) -> AsyncIterator[tuple[int, float]]:
+    """The newest `sizes[0]` days (the baseline), then the older rest up to `sizes[1]`
+    days: yields (days now held, seconds the fill took) after each, so both sizes end
+    at the same "now"."""
+    done, total = 0, sizes[1]
+    for days in sizes:
+        first = total - days
+        say(f"{days} days: filling days {first + 1}..{total - done} ({len(rnd)} "
+            f"series every 10 s, {chat_per_day:,} chat events a day)")  # fmt: skip
+        t0 = time.monotonic()
+        await fill_days(ch, start_ms, first, days - done, rnd)
+        await fill_cs_days(ch, start_ms, first, days - done, chat_per_day)
+        yield days, time.monotonic() - t0
+        done = days

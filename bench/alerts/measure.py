@@ -11,7 +11,6 @@ processes of the machine used meanwhile.
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -23,9 +22,8 @@ from alerts.evaluate import evaluate
 from alerts.rulefile import PROBES
 from alerts.rules import Rule, load_rules
 from analytics.clickhouse import ClickHouse
-from analytics.schema import TABLES
 from bench.alerts.config import AlertsBenchConfig
-from bench.alerts.data import DAY_MS, fill_cs_days, fill_days
+from bench.alerts.data import DAY_MS, growing, scratch_chdb
 from bench.alerts.series import ROUND
 from bench.base import machine
 from bench.base.cli import Say
@@ -84,30 +82,13 @@ async def _size(ch: ClickHouse, rules: list[Rule], now_ms: int, days: int, fill_
 async def measure(cfg: AlertsBenchConfig, say: Say, sizes: list[SizeResult]) -> None:
     """Append the baseline's result, then the full size's, to `sizes` as each is done."""
     folder = cfg.out_dir / "chdb"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
     rules = load_rules(ROOT / "alerts" / "rules")
     now_ms = int(time.time() * 1000) // 10_000 * 10_000
     start_ms = now_ms - cfg.days * DAY_MS + 10_000  # the newest round is at now
-    ch = ClickHouse(f"chdb://{folder}")
-    await ch.start()
-    try:
-        for table in TABLES:
-            await ch.command(table.ddl)
-        done = 0
-        for days in (cfg.baseline_days, cfg.days):
-            first = cfg.days - days
-            say(f"{days} days: filling days {first + 1}..{cfg.days - done} ({len(ROUND)} "
-                f"series every 10 s, {cfg.chat_per_day:,} chat events a day)")  # fmt: skip
-            t0 = time.monotonic()
-            await fill_days(ch, start_ms, first, days - done)
-            await fill_cs_days(ch, start_ms, first, days - done, cfg.chat_per_day)
-            fill_s = time.monotonic() - t0
+    async with scratch_chdb(folder) as ch:
+        fills = growing(ch, start_ms, (cfg.baseline_days, cfg.days), cfg.chat_per_day, ROUND, say)
+        async for days, fill_s in fills:
             sizes.append(await _size(ch, rules, now_ms, days, fill_s, folder, cfg.runs))
             s = sizes[-1]
             say(f"  {s.rows['ops_samples']:,} samples: {s.median('wall_ms'):.0f} ms per "
                 f"evaluation of {len(rules)} rules (max {max(s.wall_ms):.0f})")  # fmt: skip
-            done = days
-    finally:
-        await ch.stop()
-        shutil.rmtree(folder, ignore_errors=True)

@@ -17,7 +17,6 @@ the days as its range.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -26,8 +25,7 @@ from pathlib import Path
 import psutil
 
 from analytics.clickhouse import ClickHouse
-from analytics.schema import TABLES
-from bench.alerts.data import DAY_MS, fill_cs_days, fill_days
+from bench.alerts.data import DAY_MS, growing, scratch_chdb
 from bench.base import machine
 from bench.base.cli import Say
 from bench.dashboards.config import DashboardsBenchConfig
@@ -114,32 +112,15 @@ async def _size(ch: ClickHouse, cfg: DashboardsBenchConfig, now: dt.datetime, da
 async def measure(cfg: DashboardsBenchConfig, say: Say, sizes: list[SizeResult]) -> None:
     """Append the baseline's result, then the full size's, to `sizes` as each is done."""
     folder = cfg.out_dir / "chdb"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
     now_ms = int(time.time() * 1000) // 10_000 * 10_000
     now = dt.datetime.fromtimestamp(now_ms / 1000, tz=dt.UTC)
     start_ms = now_ms - cfg.days * DAY_MS + 10_000  # the newest round is at now
-    ch = ClickHouse(f"chdb://{folder}")
-    await ch.start()
-    try:
-        for table in TABLES:
-            await ch.command(table.ddl)
-        done = 0
-        for days in (cfg.baseline_days, cfg.days):
-            first = cfg.days - days
-            say(f"{days} days: filling days {first + 1}..{cfg.days - done} ({len(SERIES)} "
-                f"series every 10 s, {cfg.chat_per_day:,} chat events a day)")  # fmt: skip
-            t0 = time.monotonic()
-            await fill_days(ch, start_ms, first, days - done, SERIES)
-            await fill_cs_days(ch, start_ms, first, days - done, cfg.chat_per_day)
-            fill_s = time.monotonic() - t0
+    async with scratch_chdb(folder) as ch:
+        fills = growing(ch, start_ms, (cfg.baseline_days, cfg.days), cfg.chat_per_day, SERIES, say)
+        async for days, fill_s in fills:
             whole = cfg.whole_range and days == cfg.days
             sizes.append(await _size(ch, cfg, now, days, fill_s, folder, whole))
             s = sizes[-1]
             worst = max(s.default, key=lambda t: max(t.ms))
             say(f"  {len(s.default)} queries: slowest {worst.key} p50 {worst.p50:.0f} ms, "
                 f"max {max(worst.ms):.0f} ms")  # fmt: skip
-            done = days
-    finally:
-        await ch.stop()
-        shutil.rmtree(folder, ignore_errors=True)

@@ -7,19 +7,14 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import clickhouse_connect
 import pytest
 import redis.asyncio as aioredis
 
-from analytics.clickhouse import ClickHouse
-from analytics.settings import AnalyticsSettings
-from analytics.sink import Sink
-from contract import events, topics
-from im.envconfig import load
 from monitor.gateway import GatewaySampler, parse
 from monitor.sample import Sample
 from stack.manager import Stack
 from tests.client import User
+from tests.monitor.helpers import stored
 from tests.ports import free_port
 from tests.servers import server_node
 from tests.waiting import wait_until
@@ -84,24 +79,10 @@ async def test_k_connections_are_k_in_the_samples_and_in_clickhouse(
             await d.close()
     assert value(samples, "im_signed_in") == before + K
     # Into ClickHouse as the analytics sink stores im.ops (real chDB).
-    url = f"chdb://{tmp_path}"
-    ch = ClickHouse(url)
-    await ch.start()
-    try:
-        sink = Sink(load(AnalyticsSettings, {"IM_CLICKHOUSE_URL": url}), ch)
-        for table in sink.tables:
-            await ch.command(table.ddl)
-        batch = [(topics.OPS, s.event("monitor")) for s in samples]
-        assert all(events.problems(e) == [] for _, e in batch)
-        await sink.write(batch)
-        client = clickhouse_connect.get_client(dsn=url)
-        try:
-            rows = client.query(
-                "SELECT value FROM ops_samples FINAL WHERE source = 'gateway' "
-                f"AND metric = 'im_connections' AND labels['node'] = '{NODE}'"
-            ).result_rows
-        finally:
-            client.close()
-        assert rows == [(before + K,)]
-    finally:
-        await ch.stop()
+    rows = await stored(
+        tmp_path,
+        samples,
+        "SELECT value FROM ops_samples FINAL WHERE source = 'gateway' "
+        f"AND metric = 'im_connections' AND labels['node'] = '{NODE}'",
+    )
+    assert rows == [(before + K,)]

@@ -11,20 +11,15 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import clickhouse_connect
 import pytest
 import redis.asyncio as aioredis
 
-from analytics.clickhouse import ClickHouse
-from analytics.settings import AnalyticsSettings
-from analytics.sink import Sink
-from contract import events, topics
-from im.envconfig import load
 from im.noderegistry import redis_ms
 from monitor.redis_sampler import RedisSampler, redis_client
 from monitor.sample import Sample
 from stack.manager import Stack
 from tests.client import Device, User
+from tests.monitor.helpers import stored
 from tests.ports import free_port
 from tests.servers import server_node
 from tests.waiting import wait_until
@@ -104,24 +99,10 @@ async def test_a_key_read_10000_times_is_first_with_its_exact_rate_in_clickhouse
     assert second.labels["family"] in ("conv", "members", "former_members")
     assert second.value == DEVICES // CONVS * SYNCS / W
     # Into ClickHouse as the analytics sink stores im.ops (real chDB).
-    url = f"chdb://{tmp_path}"
-    ch = ClickHouse(url)
-    await ch.start()
-    try:
-        sink = Sink(load(AnalyticsSettings, {"IM_CLICKHOUSE_URL": url}), ch)
-        for table in sink.tables:
-            await ch.command(table.ddl)
-        batch = [(topics.OPS, s.event("monitor")) for s in hot]
-        assert all(events.problems(e) == [] for _, e in batch)
-        await sink.write(batch)
-        client = clickhouse_connect.get_client(dsn=url)
-        try:
-            rows = client.query(
-                "SELECT value, labels['family'], toUnixTimestamp64Milli(ts) FROM ops_samples "
-                f"FINAL WHERE source = 'redis' AND metric = '{METRIC}' AND labels['rank'] = '1'"
-            ).result_rows
-        finally:
-            client.close()
-        assert rows == [(DEVICES * SYNCS / W, "token", (start + W) * 1000)]
-    finally:
-        await ch.stop()
+    rows = await stored(
+        tmp_path,
+        hot,
+        "SELECT value, labels['family'], toUnixTimestamp64Milli(ts) FROM ops_samples "
+        f"FINAL WHERE source = 'redis' AND metric = '{METRIC}' AND labels['rank'] = '1'",
+    )
+    assert rows == [(DEVICES * SYNCS / W, "token", (start + W) * 1000)]
