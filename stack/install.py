@@ -8,6 +8,7 @@ a second run (or another clone on the same machine) downloads nothing.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -120,3 +121,48 @@ def kafka_jars(cache_dir: Path, say: Say) -> Path:
 
 def flink_connector_jars(cache_dir: Path, say: Say) -> list[Path]:
     return sorted(ensure_jars(cache_dir, "flink.pom.xml", say).glob("*.jar"))
+
+
+# --- Caddy, the compose file's TLS proxy, for the tests that run it on loopback -----
+
+COMPOSE_FILE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
+CADDY_MODULE = "github.com/caddyserver/caddy/v2/cmd/caddy"
+_CADDY_IMAGE = re.compile(r"^\s*image:\s*caddy:(\d+\.\d+\.\d+)\S*\s*$", re.MULTILINE)
+
+
+def caddy_version(compose: Path = COMPOSE_FILE) -> str:
+    """The version of the `caddy` image docker-compose.yml runs: the binary built here is the
+    same release, so the tests read the Caddyfile as production does (Debian's caddy, 2.6,
+    lacks directives the Caddyfile uses)."""
+    m = _CADDY_IMAGE.search(compose.read_text())
+    if m is None:
+        raise InstallError(f"no `image: caddy:<version>` in {compose}")
+    return m.group(1)
+
+
+def caddy_path(cache_dir: Path) -> Path:
+    return cache_dir / f"caddy-{caddy_version()}" / "caddy"
+
+
+def ensure_caddy(cache_dir: Path, say: Say) -> Path | None:
+    """The caddy binary of the compose file's version, built once with `go install` from the
+    Go module proxy (about 2.5 minutes on 2 cores); None without a Go toolchain."""
+    target = caddy_path(cache_dir)
+    if target.exists():
+        return target
+    if shutil.which("go") is None:
+        say("no Go toolchain: caddy not built (the proxy tests will say so)")
+        return None
+    version = caddy_version()
+    say(f"building caddy {version} with go install into {target.parent}")
+    partial = target.parent.with_name(target.parent.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    argv = ["go", "install", f"{CADDY_MODULE}@v{version}"]
+    env = {**os.environ, "GOBIN": str(partial), "CGO_ENABLED": "0"}
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=env)
+    if proc.returncode != 0:
+        raise InstallError(f"{' '.join(argv)} failed:\n{proc.stderr[-3000:]}")
+    shutil.rmtree(target.parent, ignore_errors=True)
+    partial.rename(target.parent)
+    return target

@@ -144,6 +144,7 @@ def run_cli(argv: list[str], settings: StackSettings, out: Callable[[str], None]
             install.ensure_system(stack.say)
             install.kafka_jars(Path(settings.cache_dir), stack.say)
             install.flink_connector_jars(Path(settings.cache_dir), stack.say)
+            install.ensure_caddy(Path(settings.cache_dir), stack.say)
         elif cmd == "up":
             stack.up(names)
             print_where(settings, out)

@@ -11,8 +11,8 @@ three Kafka brokers with every topic replicated, Grafana's plugin pinned and
 a read-only ClickHouse user, a runtime-only image, one TLS proxy published,
 the first admin required, limits and logs for every service, pinned images.
 The scripts of deploy/ are run (bash), the SQL they write is parsed by
-ClickHouse's own parser (chDB), and the Caddyfile is adapted by Caddy when a
-`caddy` binary is on the PATH.
+ClickHouse's own parser (chDB), and the Caddyfile is adapted by Caddy (the
+compose image's version, built by the set-up: tests/caddy.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import ipaddress
 import json
 import os
 import re
-import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -44,6 +43,7 @@ from stack import flink as stack_flink
 from stack.settings import StackSettings
 from streaming import checkpoints
 from streaming.settings import StreamSettings
+from tests.caddy import caddy_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -851,11 +851,10 @@ def test_grafana_is_served_by_the_proxy_under_its_sub_path(
     assert re.fullmatch(r"https://\$\{PUBLIC_HOST:\?[^}]+\}/grafana", link)
 
 
-@pytest.mark.skipif(shutil.which("caddy") is None, reason="no caddy binary on the PATH")
 def test_caddy_adapts_the_caddyfile() -> None:
     """Caddy's own reading of the Caddyfile (`caddy adapt`), where a binary is at hand."""
     done = subprocess.run(
-        ["caddy", "adapt", "--config", str(CADDYFILE)],
+        [str(caddy_binary()), "adapt", "--config", str(CADDYFILE)],
         capture_output=True, text=True, check=True,
         env={**os.environ, "PUBLIC_HOST": "chat.example.com"},
     )  # fmt: skip
@@ -1124,3 +1123,14 @@ def test_readme_numbers_match_the_file(readme: str, services: dict[str, dict[str
     assert f"logs rotate ({size} MB × {logging['max-file']} per container)" in flat
     grace = {services[n]["stop_grace_period"] for n in (*KAFKAS, "clickhouse")}
     assert grace == {"120s"} and "get 120 s to shut down" in flat
+
+
+def test_the_caddy_the_tests_build_is_the_images_version(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """stack.install builds the binary the proxy tests run from the compose file's tag."""
+    from stack.install import caddy_version
+
+    tag = services[PROXY]["image"].split(":", 1)[1]
+    assert tag.startswith(caddy_version() + "-") or tag == caddy_version()
+    assert caddy_binary().parent.name == f"caddy-{caddy_version()}"
