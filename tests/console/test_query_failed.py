@@ -16,13 +16,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from stack import probes
 from stack.procs import Proc
 from stack.services import base_env
 from tests.console.conftest import Running
-from tests.console.helpers import CSRF, member
+from tests.console.helpers import CSRF, member, start
 from tests.ports import free_port
-from tests.waiting import wait_until_sync
 
 BROKEN = """
 import asyncio, sys
@@ -43,17 +41,6 @@ class Broken:
     log: Proc
 
 
-def _start(proc: Proc, module: str, env: dict[str, str], url: str) -> None:
-    proc.stop()
-    proc.start([sys.executable, "-m", module], env)
-
-    def ready() -> bool:
-        assert proc.running(), proc.tail()
-        return probes.http_ready(url) is None
-
-    wait_until_sync(ready, 60, what=f"{module} ready", interval=0.2)
-
-
 @pytest.fixture(scope="module")
 def broken(running: Running) -> Iterator[Broken]:
     s = running.stack.settings
@@ -70,8 +57,8 @@ def broken(running: Running) -> Iterator[Broken]:
     c_env = {**env, "IM_CONSOLE_PORT": str(c_port), "IM_CONSOLE_SERVER_URL": running.node,
              "IM_CONSOLE_ANALYTICS_URL": f"http://127.0.0.1:{a_port}"}  # fmt: skip
     try:
-        _start(analytics, "analytics", a_env, f"http://127.0.0.1:{a_port}/healthz")
-        _start(console, "console", c_env, f"http://127.0.0.1:{c_port}/healthz")
+        start(analytics, "analytics", a_env, f"http://127.0.0.1:{a_port}/healthz")
+        start(console, "console", c_env, f"http://127.0.0.1:{c_port}/healthz")
         yield Broken(f"http://127.0.0.1:{a_port}", f"http://127.0.0.1:{c_port}", analytics)
     finally:
         console.stop()
@@ -103,7 +90,7 @@ async def test_the_console_says_when_analytics_is_away(running: Running) -> None
     c_env = {**env, "IM_CONSOLE_PORT": str(port), "IM_CONSOLE_SERVER_URL": running.node,
              "IM_CONSOLE_ANALYTICS_URL": f"http://127.0.0.1:{free_port()}"}  # fmt: skip
     try:
-        _start(console, "console", c_env, f"http://127.0.0.1:{port}/healthz")
+        start(console, "console", c_env, f"http://127.0.0.1:{port}/healthz")
         _, http = await member(running.node, f"http://127.0.0.1:{port}", "sre")
         async with aclosing(http):
             body = {"from_ms": 0, "to_ms": 60_000, "interval_ms": 1000}
