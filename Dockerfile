@@ -20,6 +20,14 @@ RUN mvn --batch-mode --quiet -f stack/maven/flink.pom.xml \
         dependency:copy-dependencies -DoutputDirectory=/jars \
  && ls -l /jars
 
+# --- build stage: the console page's npm packages (console/web/package-lock.json) ---
+# `npm ci` installs exactly the lock's versions; the console serves their dist/
+# folders at /vendor/<package>/ (console/pages.py), never a CDN.
+FROM node:20.20.2-bookworm-slim AS web
+WORKDIR /web
+COPY console/web/package.json console/web/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && ls node_modules
+
 # --- runtime ------------------------------------------------------------------
 # Debian 12 (bookworm) still packages OpenJDK 17, which PyFlink 2.2 runs on.
 FROM python:3.11.14-slim-bookworm
@@ -61,6 +69,7 @@ COPY dashboards/ dashboards/
 COPY alerts/ alerts/
 COPY monitor/ monitor/
 COPY console/ console/
+COPY --from=web /web/node_modules/ console/web/node_modules/
 
 # PYTHONPATH: `python -m ...` from any folder, and the Python process that
 # `flink run -pym streaming` starts finds the modules too.

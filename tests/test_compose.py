@@ -768,6 +768,11 @@ def test_dockerfile() -> None:
     assert "mvn" in text and "-f stack/maven/flink.pom.xml" in text
     assert "dependency:copy-dependencies -DoutputDirectory=/jars" in text
     assert "openjdk-17-jre-headless" in text
+    # The console's page packages from its lock, into the folder console/pages.py serves.
+    assert any(f.startswith("node:20.") and f.endswith("-bookworm-slim") for f in froms)
+    assert "COPY console/web/package.json console/web/package-lock.json ./" in text
+    assert "npm ci --omit=dev" in text
+    assert "COPY --from=web /web/node_modules/ console/web/node_modules/" in text
     for pkg in ("contract", "im", "streaming", "analytics", "stack", "dashboards", "alerts",
                 "monitor", "console"):  # fmt: skip
         assert re.search(rf"^COPY {pkg}/ {pkg}/$", text, re.M), pkg
