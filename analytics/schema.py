@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from analytics import rollups
 from analytics.settings import AnalyticsSettings
 from contract import events, results, topics
 from contract.fields import Field, Kind
@@ -145,52 +146,23 @@ def raw_table(raw: RawTopic, settings: AnalyticsSettings) -> Table:
 
 
 OPS = RAW_TOPICS[-1]
-OPS_MINUTES = "ops_minutes"
-_AT = "DateTime64(3, 'UTC')"
-# The rollup's values per series and minute: name, type, how a minute's samples give it.
-ROLLUP_VALUES = (
-    ("opening", f"AggregateFunction(argMin, Float64, {_AT})", "argMinState(value, ts)"),
-    ("closing", f"AggregateFunction(argMax, Float64, {_AT})", "argMaxState(value, ts)"),
-    ("peak", "SimpleAggregateFunction(max, Float64)", "max(value)"),
-    ("seen", f"SimpleAggregateFunction(max, {_AT})", "max(ts)"),
-)
 
 
 def _not_fed(event: dict[str, Any]) -> list[Any]:
     raise TypeError("a rollup is filled by its materialized view, not by the sink")
 
 
-def ops_rollup(settings: AnalyticsSettings) -> Table:
-    """`ops_minutes`: per metric, series (its labels) and minute of `ops_samples`, the
-    first, last and highest value and the newest sample's time, kept as long as the
-    samples. A materialized view (one statement: the view and its AggregatingMergeTree)
-    fills it from every insert into `ops_samples`; the sink writes the samples only.
-    None of its values counts rows: a sample inserted twice (before the raw table's
-    merge) changes none of them, as FINAL would not. Panels read it for points of a
-    minute or more (dashboards/opsql.py)."""
-    values = ",\n".join(f"  {name} {typ}" for name, typ, _ in ROLLUP_VALUES)
-    fill = "".join(f", {expr} AS {name}" for name, _, expr in ROLLUP_VALUES)
-    ddl = (
-        f"\nCREATE MATERIALIZED VIEW IF NOT EXISTS {OPS_MINUTES} (\n"
-        "  metric String,\n  minute DateTime('UTC'),\n  series UInt64,\n"
-        f"  labels SimpleAggregateFunction(any, Map(String, String)),\n{values}\n"
-        ") ENGINE = AggregatingMergeTree\n"
-        "PARTITION BY toYYYYMMDD(minute)\n"
-        "ORDER BY (metric, minute, series)\n"
-        f"TTL minute + INTERVAL {OPS.ttl(settings)} DAY\n"
-        "POPULATE\n"
-        "AS SELECT metric, toStartOfMinute(ts) AS minute, sipHash64(labels) AS series, labels"
-        f"{fill}\nFROM {OPS.table}\nGROUP BY metric, minute, series, labels\n"
-    )
-    columns = ["metric", "minute", "series", "labels", *(name for name, _, _ in ROLLUP_VALUES)]
-    return Table(OPS_MINUTES, "", ddl, columns, _not_fed)
+def ops_rollups(settings: AnalyticsSettings) -> list[Table]:
+    """The views of ops_samples (analytics/rollups.py), with its TTL."""
+    return [Table(name, "", ddl, columns, _not_fed)
+            for name, ddl, columns in rollups.views(OPS.table, OPS.ttl(settings))]  # fmt: skip
 
 
 def tables(settings: AnalyticsSettings) -> list[Table]:
     """Every table: the jobs' results, then the raw topics (the sink fills these), then
-    the rollup of ops_samples (its materialized view fills it; created after its source)."""
-    return [*RESULT_TABLES, *(raw_table(r, settings) for r in RAW_TOPICS), ops_rollup(settings)]
+    the rollups of ops_samples (their views fill them; created after their source)."""
+    return [*RESULT_TABLES, *(raw_table(r, settings) for r in RAW_TOPICS), *ops_rollups(settings)]
 
 
 TABLES = tables(load(AnalyticsSettings, {}))  # with the default TTLs
-BY_TOPIC = {t.topic: t for t in TABLES if t.topic}  # the rollup has no topic
+BY_TOPIC = {t.topic: t for t in TABLES if t.topic}  # the rollups have none

@@ -2,27 +2,28 @@
 
 Every query reads one metric (or a few) through its table's order key
 (`metric`, then the time in `$__timeFilter`), as *points* (`points()`, aliased
-`s`): for points under a minute (`$__interval_s` < 60) each sample is a point,
-from `ops_samples`; for a minute or more each minute of each series is one,
-from the rollup `ops_minutes` (analytics/schema.py `ops_rollup`: the minute's
-first, last and highest value and its last sample's time), a sixth of the rows
-and no re-reading of samples. The other branch of the `UNION ALL` has a
-constant false `WHERE` and reads nothing. A point has `metric`, `labels`, `ts`
-(the sample's time; the minute's last sample's), `opening`, `closing`, `peak`
-(a sample: its value thrice). With buckets of whole minutes (Grafana's rounded
-intervals of a minute or more are) both give the same numbers, but for the
-range's first and last minute, which the rollup reads whole when they start
-in the range and not at all otherwise (tests/dashboards/test_rollup.py).
+`s`). When the interval is not whole minutes (under a minute, as at the SRE
+dashboards' default 6 hours) each sample is a point, from `ops_samples`;
+otherwise each block of each series is one, from the coarsest level of
+analytics/rollups.py whose blocks (a minute, 5 minutes, an hour) the interval
+is made of, with the series' labels joined from `ops_series`: a 6th, 30th or
+360th of the rows, and no labels read per row. The other branches of the
+`UNION ALL` have a constant false `WHERE` and read nothing. A point has
+`metric`, `series` (`sipHash64(labels)`), `labels`, `ts` (the sample's time;
+the block's newest sample's), `opening`, `closing`, `peak` (a sample: its value
+thrice). Each bucket is whole blocks, so both give the same numbers
+(tests/dashboards/test_rollup.py), but for the range's first and last block,
+which a level reads whole when it starts in the range and not at all otherwise.
 
 Time buckets are the panel's interval (`$__timeInterval(s.ts)`, named `time`);
 a gauge is its last value in the bucket; a counter's rate is the sum of its
 rises over the series in the group, per second of the bucket. A point's rise
 is from the previous point's last value to its first (that first value when it
 is lower: a restart from 0, as Prometheus' `increase()`), plus the rise within
-the minute: last − first, or when the last is below the highest (a restart in
-the minute) highest − first + last. For samples that is exactly the rises
-between consecutive samples; for minutes too unless a series restarts twice in
-one minute or climbs past its old high within the minute it restarted in.
+the block: last − first, or when the last is below the highest (a restart in
+the block) highest − first + last. For samples that is exactly the rises
+between consecutive samples; for blocks too unless a series restarts twice in
+one block or climbs past its old high within the block it restarted in.
 Labels are `s.labels['name']`.
 """
 
@@ -30,10 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from analytics.schema import OPS, OPS_MINUTES
+from analytics.rollups import LEVELS, SERIES, SERIES_KEY
+from analytics.schema import OPS
 
 RAW = OPS.table
-ROLLUP_FROM_S = 60  # points of this many seconds or more read the rollup
 T = f"{RAW} AS s"  # the samples themselves (table panels)
 
 
@@ -45,22 +46,43 @@ def _and(where: str) -> str:
     return f"\n  AND {where}" if where else ""
 
 
+def _level(i: int) -> str:
+    """When level i of LEVELS is read: the interval is whole blocks of it, not of the next."""
+    step = LEVELS[i][0]
+    coarser = f" AND $__interval_s % {LEVELS[i + 1][0]} != 0" if i + 1 < len(LEVELS) else ""
+    return f"$__interval_s % {step} = 0{coarser}"
+
+
+def _blocks(i: int, metrics: Sequence[str], pick: str) -> str:
+    """The points of level i: its blocks, the labels joined from `ops_series`."""
+    when, table = _level(i), LEVELS[i][1]
+    return f"""  SELECT m.metric AS metric, m.series AS series, k.labels AS labels, m.ts AS ts,
+         m.opening AS opening, m.closing AS closing, m.peak AS peak
+  FROM (
+    SELECT s.metric AS metric, s.series AS series, max(s.seen) AS ts,
+           argMinMerge(s.opening) AS opening, argMaxMerge(s.closing) AS closing,
+           max(s.peak) AS peak
+    FROM {table} AS s
+    WHERE {when} AND $__timeFilter(s.start) AND {_in(metrics)}
+    GROUP BY s.metric, s.series, s.start
+  ) AS m
+  INNER JOIN (
+    SELECT s.metric AS metric, s.series AS series, any(s.labels) AS labels
+    FROM {SERIES} AS s
+    WHERE {when} AND {pick}
+    GROUP BY s.metric, s.series
+  ) AS k ON m.metric = k.metric AND m.series = k.series"""
+
+
 def points(metrics: Sequence[str], where: str = "") -> str:
     """The points of `metrics` in the range (module docstring), as `(...) AS s`."""
     pick = f"{_in(metrics)}{_and(where)}"
-    return f"""(
-  SELECT s.metric AS metric, s.labels AS labels, s.ts AS ts,
-         s.value AS opening, s.value AS closing, s.value AS peak
+    raw = f"""  SELECT s.metric AS metric, {SERIES_KEY.replace("labels", "s.labels")} AS series,
+         s.labels AS labels, s.ts AS ts, s.value AS opening, s.value AS closing, s.value AS peak
   FROM {RAW} AS s
-  WHERE $__interval_s < {ROLLUP_FROM_S} AND $__timeFilter(s.ts) AND {pick}
-  UNION ALL
-  SELECT s.metric AS metric, s.labels AS labels, max(s.seen) AS ts,
-         argMinMerge(s.opening) AS opening, argMaxMerge(s.closing) AS closing,
-         max(s.peak) AS peak
-  FROM {OPS_MINUTES} AS s
-  WHERE $__interval_s >= {ROLLUP_FROM_S} AND $__timeFilter(s.minute) AND {pick}
-  GROUP BY s.metric, s.series, s.minute, s.labels
-) AS s"""
+  WHERE $__interval_s % {LEVELS[0][0]} != 0 AND $__timeFilter(s.ts) AND {pick}"""
+    branches = [raw, *(_blocks(i, metrics, pick) for i in range(len(LEVELS)))]
+    return "(\n" + "\n  UNION ALL\n".join(branches) + "\n) AS s"
 
 
 def gauges(metrics: Sequence[str], where: str = "", names: Sequence[str] = ()) -> str:
@@ -108,7 +130,7 @@ def rises(metrics: Sequence[str], where: str = "") -> str:
     """Per bucket and metric, the rises of its counters (summed in the outer query)."""
     return (
         "SELECT $__timeInterval(s.ts) AS time, s.metric AS m, s.labels AS l,\n"
-        f"         {_rise('s.metric, s.labels')}\n"
+        f"         {_rise('s.metric, s.series')}\n"
         f"  FROM {points(metrics, where)}"
     )
 
@@ -135,16 +157,16 @@ def rate(metrics: Sequence[str], by: str = "", where: str = "", name: str = "per
 
 
 def newest(metric: str) -> str:
-    """The time of the newest sample of `metric` in the range. The rollup names its
-    newest minute with samples that ends before the range's last minute; only from there
-    are the samples read (when none, from the range's start)."""
+    """The time of the newest sample of `metric` in the range. The minutes (`ops_1m`) name
+    the newest minute with samples that starts before the range's last minute; only from
+    there are the samples read (when none, from the range's start)."""
     return (
         f"SELECT max(ts) FROM {RAW}\n"
         f"               WHERE metric = '{metric}' AND $__timeFilter(ts)\n"
-        f"                 AND ts >= (SELECT max(minute) FROM {OPS_MINUTES}\n"
+        f"                 AND ts >= (SELECT max(start) FROM {LEVELS[0][1]}\n"
         f"                            WHERE metric = '{metric}'\n"
-        "                              AND minute >= toStartOfMinute($__fromTime)\n"
-        "                              AND minute < toStartOfMinute($__toTime))"
+        "                              AND start >= toStartOfMinute($__fromTime)\n"
+        "                              AND start < toStartOfMinute($__toTime))"
     )
 
 
@@ -166,9 +188,9 @@ def last_values(metrics: Sequence[str], names: Sequence[str] = ()) -> str:
     )
     return (
         f"SELECT {cols}\nFROM (\n"
-        "  SELECT s.metric AS m, s.labels AS l, argMax(s.closing, s.ts) AS v\n"
+        "  SELECT s.metric AS m, argMax(s.closing, s.ts) AS v\n"
         f"  FROM {points(metrics)}\n"
-        "  GROUP BY m, l\n)"
+        "  GROUP BY m, s.series\n)"
     )
 
 
@@ -193,7 +215,7 @@ FROM (
       SELECT time, le, sum(rise) AS n
       FROM (
         SELECT $__timeInterval(s.ts) AS time, toFloat64(s.labels['le']) AS le,
-               {_rise("s.labels")}
+               {_rise("s.series")}
         FROM {points([metric], where)}
       )
       GROUP BY time, le

@@ -9,6 +9,8 @@ import datetime as dt
 import pytest
 
 from analytics.clickhouse import ClickHouse
+from analytics.schema import ops_rollups
+from analytics.settings import AnalyticsSettings
 from dashboards.catalog import PanelQuery
 from tests.dashboards.data import fill
 from tests.dashboards.panels import QUERIES, run
@@ -108,14 +110,9 @@ COLUMNS = {
 
 @pytest.fixture(scope="module")
 async def filled(ch: ClickHouse) -> ClickHouse:
-    for table in (
-        "ops_samples",
-        "ops_minutes",
-        "chat_events",
-        "reply_rates",
-        "session_events",
-        "moderation",
-    ):
+    rollups = [t.name for t in ops_rollups(AnalyticsSettings())]
+    for table in ("ops_samples", *rollups, "chat_events", "reply_rates", "session_events",
+                  "moderation"):  # fmt: skip
         await ch.command(f"TRUNCATE TABLE {table}")
     await fill(ch, START, END)
     return ch
@@ -125,7 +122,7 @@ def test_every_query_is_listed_here() -> None:
     assert {(q.dashboard, q.panel_id, q.ref_id) for q in QUERIES} == set(COLUMNS)
 
 
-@pytest.mark.parametrize("interval_s", [30, 60])  # the SRE panels: samples, the rollup
+@pytest.mark.parametrize("interval_s", [30, 60, 300, 3600])  # the SRE panels: samples, rollups
 @pytest.mark.parametrize(
     "q", QUERIES, ids=[f"{q.dashboard}/{q.panel_id}{q.ref_id}" for q in QUERIES]
 )
