@@ -105,6 +105,18 @@ COLUMNS = {
     ("im-host", 6, "A"): ["service", "up", "processes"],
     ("im-host", 7, "A"): ["time", "service", "cores"],
     ("im-host", 8, "A"): ["time", "service", "bytes"],
+    **{
+        (uid, 100, "A"): ["alert", "severity", "for", "holds"]  # the alert rules' state
+        for uid in (
+            "im-cs-reply-rate",
+            "im-cs-sessions",
+            "im-moderation",
+            "im-gateway",
+            "im-redis",
+            "im-kafka-pipeline",
+            "im-host",
+        )
+    },
 }
 
 
