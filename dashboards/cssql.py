@@ -43,36 +43,36 @@ SINCE = "greatest($__fromTime, $__toTime - INTERVAL 1 DAY)"  # the raw panels' f
 def _waits(named: bool) -> str:
     """The waits started in the range, of the chosen agents. Columns: conv, session,
     start (DateTime64(3)), reply_ms (Nullable: not answered by the end of what is read),
-    answered (within the bound), and with `named` agent; without, session is the hash
-    (`sipHash64`) of the session and no string reaches the arrays: strings per step are
-    two fifths of the CPU. The agents filter is a step's `chosen` (constant for All, when
-    the agent is not even computed). A conversation's steps are parallel arrays each
-    sorted by time (numbers as keys: a third less CPU than sorting tuples of strings)."""
+    answered (within the bound), and with `named` agent (the filter on it). Without,
+    session is the hash (`sipHash64`) of the session and no string reaches the arrays
+    (strings per step are two fifths of the CPU): the agents filter is a step's `chosen`
+    flag, constant for All, when the agent is not even computed. A conversation's steps
+    are parallel arrays each sorted by time (numbers as keys: a third less CPU than
+    sorting tuples of strings)."""
     sess = "anyIf(session, sender_role = 'user')" if named else (
         "anyIf(sipHash64(session), sender_role = 'user')")  # fmt: skip
-    out = ", w.5 AS agent" if named else ""
-    name_ = ("\n           arraySort((x, k) -> k, groupArray(agent), tt) AS agent_,"
-             if named else "")  # fmt: skip
-    tup, args = ("(t, ss, na, c, ag)", "t_, sess_, agent_after_, chosen_, agent_") if named else (
-        "(t, ss, na, c)", "t_, sess_, agent_after_, chosen_")  # fmt: skip
-    return f"""SELECT conv, w.2 AS session, fromUnixTimestamp64Milli(w.1, 'UTC') AS start{out},
+    by, last = ("agent", "agent_") if named else ("chosen", "chosen_")
+    pick = "w.4 AS agent" if named else "w.4 AS chosen"
+    where = AGENTS if named else "chosen"
+    return f"""SELECT conv, w.2 AS session, fromUnixTimestamp64Milli(w.1, 'UTC') AS start, {pick},
          w.3 AS reply_ms, ifNull(reply_ms <= {WITHIN_MS}, 0) AS answered
   FROM (
     SELECT conv, groupArray(t) AS tt, arraySort(tt) AS t_,
            arraySort((x, k) -> k, groupArray(hu), tt) AS user_,
            arraySort((x, k) -> k, groupArray(ha), tt) AS replied_,
            arraySort((x, k) -> k, groupArray(sess), tt) AS sess_,
-           arraySort((x, k) -> k, groupArray(chosen), tt) AS chosen_,{name_}
+           arraySort((x, k) -> k, groupArray({by}), tt) AS {last},
            arrayPopBack(arrayPushFront(user_, 0)) AS user_before_,
            arrayPopFront(arrayPushBack(arrayReverseFill(x -> x > 0,
              arrayMap((t, a) -> if(a, t, 0), t_, replied_)), 0)) AS agent_after_,
            arrayFilter((w, u, b, a) -> u AND (NOT b OR a),
-             arrayMap({tup} -> (t, ss, if(na > 0, na - t, NULL), c{", ag" if named else ""}),
-                      {args}),
+             arrayMap((t, ss, na, x) -> (t, ss, if(na > 0, na - t, NULL), x),
+                      t_, sess_, agent_after_, {last}),
              user_, user_before_, replied_) AS waits
     FROM (
-      SELECT conv, t, hu, ha, sess, if(named = '', 'unassigned', named) AS agent,
-             {AGENTS} AS chosen
+      SELECT conv, t, hu, ha, sess, if(named = '', 'unassigned', named) AS agent{
+        "" if named else f",{chr(10)}             {AGENTS} AS chosen"
+    }
       FROM (
         SELECT conv, toUnixTimestamp64Milli(ts) AS t,
                max(sender_role = 'user') AS hu, max(sender_role = 'agent') AS ha,
@@ -87,7 +87,7 @@ def _waits(named: bool) -> str:
     GROUP BY conv
   )
   ARRAY JOIN waits AS w
-  WHERE w.4 AND start >= {SINCE} AND start <= $__toTime"""
+  WHERE start >= {SINCE} AND start <= $__toTime AND {where}"""
 
 
 def waits(columns: str, tail: str = "", named: bool = True) -> str:

@@ -29,7 +29,8 @@ def render(cfg: DashboardsBenchConfig, info: RunInfo, sizes: list[SizeResult]) -
         "of `dashboards/build` (panels and query variables) expanded by `dashboards.macros` "
         "for its dashboard's default range ending now (6 h SRE, 24 h customer service), "
         f"variables at their defaults, interval = range / {POINTS:,} points rounded up "
-        f"(≥ 10 s); 1 warm-up, then {cfg.runs} timed runs. The SRE panels read "
+        f"(≥ 10 s); each size once the fill's background merges are done; 1 warm-up, then "
+        f"{cfg.runs} timed runs. The SRE panels read "
         "`ops_samples` when the interval is not whole minutes (their default 6 h: 30 s) and "
         "else the coarsest rollup it is made of (`analytics/rollups.py`; the whole range: "
         "1-hour blocks); each dashboard's last query is its alert rules' conditions",
