@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from analytics import rollups
 from analytics.settings import AnalyticsSettings
 from contract import events, results, topics
 from contract.fields import Field, Kind
@@ -25,7 +26,7 @@ def ms(value: Any) -> dt.datetime:
 @dataclass(frozen=True)
 class Table:
     name: str
-    topic: str
+    topic: str  # "" for a rollup (filled by its materialized view)
     ddl: str
     columns: list[str]
     row: Callable[[dict[str, Any]], list[Any]]
@@ -144,10 +145,24 @@ def raw_table(raw: RawTopic, settings: AnalyticsSettings) -> Table:
     return Table(raw.table, raw.topic, ddl, [f.name for f in fields], _row(fields))
 
 
+OPS = RAW_TOPICS[-1]
+
+
+def _not_fed(event: dict[str, Any]) -> list[Any]:
+    raise TypeError("a rollup is filled by its materialized view, not by the sink")
+
+
+def ops_rollups(settings: AnalyticsSettings) -> list[Table]:
+    """The views of ops_samples (analytics/rollups.py), with its TTL."""
+    return [Table(name, "", ddl, columns, _not_fed)
+            for name, ddl, columns in rollups.views(OPS.table, OPS.ttl(settings))]  # fmt: skip
+
+
 def tables(settings: AnalyticsSettings) -> list[Table]:
-    """Every table the sink fills: the jobs' results, then the raw topics."""
-    return [*RESULT_TABLES, *(raw_table(r, settings) for r in RAW_TOPICS)]
+    """Every table: the jobs' results, then the raw topics (the sink fills these), then
+    the rollups of ops_samples (their views fill them; created after their source)."""
+    return [*RESULT_TABLES, *(raw_table(r, settings) for r in RAW_TOPICS), *ops_rollups(settings)]
 
 
 TABLES = tables(load(AnalyticsSettings, {}))  # with the default TTLs
-BY_TOPIC = {t.topic: t for t in TABLES}
+BY_TOPIC = {t.topic: t for t in TABLES if t.topic}  # the rollups have none

@@ -21,13 +21,14 @@ class Sink(Background):
     def __init__(self, settings: AnalyticsSettings, ch: ClickHouse) -> None:
         self.settings = settings
         self.ch = ch
-        self.tables = tables(settings)  # the jobs' results and the raw topics
+        self.created = tables(settings)  # the jobs' results, the raw topics, the rollup
+        self.tables = [t for t in self.created if t.topic]  # what it inserts into
         self.by_topic = {t.topic: t for t in self.tables}
         self.inserted: dict[str, int] = {t.name: 0 for t in self.tables}
         self.bad_rows = 0
 
     async def start(self) -> None:
-        for table in self.tables:
+        for table in self.created:
             await self.ch.command(table.ddl)
         await super().start()
 

@@ -6,8 +6,10 @@ im-redis, im-kafka-pipeline, im-host (SREs). One module each (`cs_*.py`,
 `sre_*.py`) states every panel with a fixed id, its SQL, unit and a
 description of what it shows; `grafana.py` is our vocabulary on the SDK (the
 ClickHouse query type, the `${datasource}` variable, panel shapes), `opsql.py`
-and `cssql.py` the SQL shared by panels, `alerting.py` what the alert rules
-add (thresholds, the rules panel). `python -m dashboards build` writes
+(over `ops_samples` and its rollups, analytics/rollups.py) and `cssql.py` the
+SQL shared by panels, `alerting.py` what the alert rules add (thresholds, the
+rules panel, the state panel id 100 that the build adds to every dashboard a
+SQL rule watches). `python -m dashboards build` writes
 `dashboards/build/<uid>.json` (committed; a test holds them to a fresh build);
 docker-compose provisions them and the datasource from `dashboards/provisioning/`.
 

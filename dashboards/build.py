@@ -18,6 +18,7 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from dashboards import (
+    alerting,
     cs_moderation,
     cs_reply_rate,
     cs_sessions,
@@ -40,11 +41,20 @@ BOARDS: list[Callable[[], Dashboard]] = [
 
 
 def dashboards() -> list[dict[str, Any]]:
-    """Every dashboard as Grafana's JSON model."""
+    """Every dashboard as Grafana's JSON model, its alert rules' state panel last
+    (dashboards/alerting.py)."""
     out: list[dict[str, Any]] = []
     for make in BOARDS:
-        out.append(json.loads(json.dumps(make().build(), cls=JSONEncoder)))
+        d = make()
+        model = _json(d)
+        assert max(p["id"] for p in model["panels"]) < alerting.STATE_PANEL_ID, model["uid"]
+        panel = alerting.state_panel(alerting.STATE_PANEL_ID, model["uid"])
+        out.append(model if panel is None else _json(d.with_panel(panel)))
     return out
+
+
+def _json(d: Dashboard) -> dict[str, Any]:
+    return dict(json.loads(json.dumps(d.build(), cls=JSONEncoder)))
 
 
 def files() -> dict[str, str]:

@@ -39,42 +39,61 @@ LOOKBACK = "INTERVAL 1 HOUR"  # module docstring
 AGENTS = "$__conditionalAll(agent IN (${agent:sqlstring}), $agent)"
 SINCE = "greatest($__fromTime, $__toTime - INTERVAL 1 DAY)"  # the raw panels' first second
 
-# Columns: conv, session, start (DateTime64(3)), agent, reply_ms (Nullable: not answered
-# by the end of what is read), answered (within the bound).
-WAITS = f"""SELECT conv, w.3 AS session, fromUnixTimestamp64Milli(w.1, 'UTC') AS start,
-         w.2 AS agent, w.4 AS reply_ms, ifNull(reply_ms <= {WITHIN_MS}, 0) AS answered
+
+def _waits(named: bool) -> str:
+    """The waits started in the range, of the chosen agents. Columns: conv, session,
+    start (DateTime64(3)), reply_ms (Nullable: not answered by the end of what is read),
+    answered (within the bound), and with `named` agent (the filter on it). Without,
+    session is the hash (`sipHash64`) of the session and no string reaches the arrays
+    (strings per step are two fifths of the CPU): the agents filter is a step's `chosen`
+    flag, constant for All, when the agent is not even computed. A conversation's steps
+    are parallel arrays each sorted by time (numbers as keys: a third less CPU than
+    sorting tuples of strings)."""
+    sess = "anyIf(session, sender_role = 'user')" if named else (
+        "anyIf(sipHash64(session), sender_role = 'user')")  # fmt: skip
+    by, last = ("agent", "agent_") if named else ("chosen", "chosen_")
+    pick = "w.4 AS agent" if named else "w.4 AS chosen"
+    where = AGENTS if named else "chosen"
+    return f"""SELECT conv, w.2 AS session, fromUnixTimestamp64Milli(w.1, 'UTC') AS start, {pick},
+         w.3 AS reply_ms, ifNull(reply_ms <= {WITHIN_MS}, 0) AS answered
   FROM (
-    SELECT conv, arraySort(groupArray((t, hu, ha, named, sess))) AS steps,
-           arrayMap(x -> x.1, steps) AS t_, arrayMap(x -> x.2, steps) AS user_,
-           arrayMap(x -> x.3, steps) AS agent_,
+    SELECT conv, groupArray(t) AS tt, arraySort(tt) AS t_,
+           arraySort((x, k) -> k, groupArray(hu), tt) AS user_,
+           arraySort((x, k) -> k, groupArray(ha), tt) AS replied_,
+           arraySort((x, k) -> k, groupArray(sess), tt) AS sess_,
+           arraySort((x, k) -> k, groupArray({by}), tt) AS {last},
            arrayPopBack(arrayPushFront(user_, 0)) AS user_before_,
            arrayPopFront(arrayPushBack(arrayReverseFill(x -> x > 0,
-             arrayMap((t, a) -> if(a, t, 0), t_, agent_)), 0)) AS agent_after_,
+             arrayMap((t, a) -> if(a, t, 0), t_, replied_)), 0)) AS agent_after_,
            arrayFilter((w, u, b, a) -> u AND (NOT b OR a),
-             arrayMap((t, nm, ss, na) -> (t, if(nm = '', 'unassigned', nm), ss,
-                                          if(na > 0, na - t, NULL)),
-                      t_, arrayMap(x -> x.4, steps), arrayMap(x -> x.5, steps), agent_after_),
-             user_, user_before_, agent_) AS waits
+             arrayMap((t, ss, na, x) -> (t, ss, if(na > 0, na - t, NULL), x),
+                      t_, sess_, agent_after_, {last}),
+             user_, user_before_, replied_) AS waits
     FROM (
-      SELECT conv, toUnixTimestamp64Milli(ts) AS t,
-             max(sender_role = 'user') AS hu, max(sender_role = 'agent') AS ha,
-             minIf(agent, sender_role = 'user' AND agent != '') AS named,
-             anyIf(session, sender_role = 'user') AS sess
-      FROM chat_events
-      WHERE conv_kind = 'cs' AND kind = 'chat' AND sender_role IN ('user', 'agent')
-        AND ts >= {SINCE} - {LOOKBACK}
-        AND ts <= $__toTime + INTERVAL {JOB.reply_within_s} SECOND
-      GROUP BY conv, t
+      SELECT conv, t, hu, ha, sess, if(named = '', 'unassigned', named) AS agent{
+        "" if named else f",{chr(10)}             {AGENTS} AS chosen"
+    }
+      FROM (
+        SELECT conv, toUnixTimestamp64Milli(ts) AS t,
+               max(sender_role = 'user') AS hu, max(sender_role = 'agent') AS ha,
+               minIf(agent, sender_role = 'user' AND agent != '') AS named, {sess} AS sess
+        FROM chat_events
+        WHERE conv_kind = 'cs' AND kind = 'chat' AND sender_role IN ('user', 'agent')
+          AND ts >= {SINCE} - {LOOKBACK}
+          AND ts <= $__toTime + INTERVAL {JOB.reply_within_s} SECOND
+        GROUP BY conv, t
+      )
     )
     GROUP BY conv
   )
   ARRAY JOIN waits AS w
-  WHERE start >= {SINCE} AND start <= $__toTime AND {AGENTS}"""
+  WHERE start >= {SINCE} AND start <= $__toTime AND {where}"""
 
 
-def waits(columns: str, tail: str = "") -> str:
-    """`SELECT columns FROM (the waits started in the range, of the chosen agents) tail`."""
-    return f"SELECT {columns}\nFROM (\n  {WAITS}\n)\n{tail}".strip()
+def waits(columns: str, tail: str = "", named: bool = True) -> str:
+    """`SELECT columns FROM (the waits started in the range, of the chosen agents) tail`;
+    with `named` False the agent is not a column and the session is a hash (`_waits`)."""
+    return f"SELECT {columns}\nFROM (\n  {_waits(named)}\n)\n{tail}".strip()
 
 
 RATE_ROWS = f"agent != '*' AND {AGENTS}"
@@ -91,7 +110,7 @@ def first_response() -> str:
     edges = ", ".join(f"('{n}', {lo * 1000}, {hi * 1000})" for n, lo, hi in BUCKETS)
     over = f"('over {JOB.reply_within_s} s or none', {WITHIN_MS}, {NONE_MS})"
     firsts = waits(f"session, argMin(ifNull(reply_ms, {NONE_MS}), start) AS first_ms",
-                   "GROUP BY session")  # fmt: skip
+                   "GROUP BY session", named=False)  # fmt: skip
     return (
         "SELECT b.1 AS first_response, countIf(first_ms > b.2 AND first_ms <= b.3) AS sessions\n"
         f"FROM (\n{firsts}\n)\nARRAY JOIN [{edges}, {over}] AS b\nGROUP BY b\nORDER BY b.2"

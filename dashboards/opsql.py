@@ -1,20 +1,41 @@
 """Panel SQL over `ops_samples`, the collector's samples (docs/events.md "What SREs watch").
 
-Every query reads one metric (or a few) through the table's order key
-(`metric`, then `ts` in `$__timeFilter`), with `s` as the table's alias (an
-output alias `value` would shadow the column). Time buckets are the panel's
-interval (`$__timeInterval(s.ts)`, named `time`); a gauge is its last sample
-in the bucket; a counter's rate is the sum of its rises between consecutive
-samples of each series in the bucket (a drop is a restart from 0, as
-Prometheus' `increase()`), over the series in the group, per second of the
-bucket. Labels are `s.labels['name']`.
+Every query reads one metric (or a few) through its table's order key
+(`metric`, then the time in `$__timeFilter`), as *points* (`points()`, aliased
+`s`). When the interval is not whole minutes (under a minute, as at the SRE
+dashboards' default 6 hours) each sample is a point, from `ops_samples`;
+otherwise each block of each series is one, from the coarsest level of
+analytics/rollups.py whose blocks (a minute, 5 minutes, an hour) the interval
+is made of, with the series' labels joined from `ops_series`: a 6th, 30th or
+360th of the rows, and no labels read per row. The other branches of the
+`UNION ALL` have a constant false `WHERE` and read nothing. A point has
+`metric`, `series` (`sipHash64(labels)`), `labels`, `ts` (the sample's time;
+the block's newest sample's), `opening`, `closing`, `peak` (a sample: its value
+thrice). Each bucket is whole blocks, so both give the same numbers
+(tests/dashboards/test_rollup.py), but for the range's first and last block,
+which a level reads whole when it starts in the range and not at all otherwise.
+
+Time buckets are the panel's interval (`$__timeInterval(s.ts)`, named `time`);
+a gauge is its last value in the bucket; a counter's rate is the sum of its
+rises over the series in the group, per second of the bucket. A point's rise
+is from the previous point's last value to its first (that first value when it
+is lower: a restart from 0, as Prometheus' `increase()`), plus the rise within
+the block: last − first, or when the last is below the highest (a restart in
+the block) highest − first + last. For samples that is exactly the rises
+between consecutive samples; for blocks too unless a series restarts twice in
+one block or climbs past its old high within the block it restarted in.
+Labels are `s.labels['name']`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-T = "ops_samples AS s"
+from analytics.rollups import LEVELS, SERIES, SERIES_KEY
+from analytics.schema import OPS
+
+RAW = OPS.table
+T = f"{RAW} AS s"  # the samples themselves (table panels)
 
 
 def _in(metrics: Sequence[str]) -> str:
@@ -25,16 +46,54 @@ def _and(where: str) -> str:
     return f"\n  AND {where}" if where else ""
 
 
+def _level(i: int) -> str:
+    """When level i of LEVELS is read: the interval is whole blocks of it, not of the next."""
+    step = LEVELS[i][0]
+    coarser = f" AND $__interval_s % {LEVELS[i + 1][0]} != 0" if i + 1 < len(LEVELS) else ""
+    return f"$__interval_s % {step} = 0{coarser}"
+
+
+def _blocks(i: int, metrics: Sequence[str], pick: str) -> str:
+    """The points of level i: its blocks, the labels joined from `ops_series`."""
+    when, table = _level(i), LEVELS[i][1]
+    return f"""  SELECT m.metric AS metric, m.series AS series, k.labels AS labels, m.ts AS ts,
+         m.opening AS opening, m.closing AS closing, m.peak AS peak
+  FROM (
+    SELECT s.metric AS metric, s.series AS series, max(s.seen) AS ts,
+           argMinMerge(s.opening) AS opening, argMaxMerge(s.closing) AS closing,
+           max(s.peak) AS peak
+    FROM {table} AS s
+    WHERE {when} AND $__timeFilter(s.start) AND {_in(metrics)}
+    GROUP BY s.metric, s.series, s.start
+  ) AS m
+  INNER JOIN (
+    SELECT s.metric AS metric, s.series AS series, any(s.labels) AS labels
+    FROM {SERIES} AS s
+    WHERE {when} AND {pick}
+    GROUP BY s.metric, s.series
+  ) AS k ON m.metric = k.metric AND m.series = k.series"""
+
+
+def points(metrics: Sequence[str], where: str = "") -> str:
+    """The points of `metrics` in the range (module docstring), as `(...) AS s`."""
+    pick = f"{_in(metrics)}{_and(where)}"
+    raw = f"""  SELECT s.metric AS metric, {SERIES_KEY.replace("labels", "s.labels")} AS series,
+         s.labels AS labels, s.ts AS ts, s.value AS opening, s.value AS closing, s.value AS peak
+  FROM {RAW} AS s
+  WHERE $__interval_s % {LEVELS[0][0]} != 0 AND $__timeFilter(s.ts) AND {pick}"""
+    branches = [raw, *(_blocks(i, metrics, pick) for i in range(len(LEVELS)))]
+    return "(\n" + "\n  UNION ALL\n".join(branches) + "\n) AS s"
+
+
 def gauges(metrics: Sequence[str], where: str = "", names: Sequence[str] = ()) -> str:
-    """One column per metric (named by `names`, or the metric), its last sample per bucket."""
+    """One column per metric (named by `names`, or the metric), its last value per bucket."""
     cols = ",\n       ".join(
-        f"argMaxIf(s.value, s.ts, s.metric = '{m}') AS {n}"
+        f"argMaxIf(s.closing, s.ts, s.metric = '{m}') AS {n}"
         for m, n in zip(metrics, names or metrics, strict=True)
     )
     return (
         f"SELECT $__timeInterval(s.ts) AS time,\n       {cols}\n"
-        f"FROM {T}\nWHERE {_in(metrics)} AND $__timeFilter(s.ts){_and(where)}\n"
-        "GROUP BY time\nORDER BY time"
+        f"FROM {points(metrics, where)}\nGROUP BY time\nORDER BY time"
     )
 
 
@@ -47,13 +106,23 @@ def _key(by: str) -> tuple[str, str]:
 
 
 def gauge_by(metric: str, by: str, where: str = "", name: str = "value") -> str:
-    """One series per value of label(s) `by`: the last sample per bucket of each."""
+    """One series per value of label(s) `by`: the last value per bucket of each."""
     key, alias = _key(by)
     return (
         f"SELECT $__timeInterval(s.ts) AS time, {key} AS {alias},\n"
-        f"       argMax(s.value, s.ts) AS {name}\n"
-        f"FROM {T}\nWHERE s.metric = '{metric}' AND $__timeFilter(s.ts){_and(where)}\n"
+        f"       argMax(s.closing, s.ts) AS {name}\n"
+        f"FROM {points([metric], where)}\n"
         f"GROUP BY time, {alias}\nORDER BY time, {alias}"
+    )
+
+
+def _rise(series: str) -> str:
+    """A point's rise (module docstring), `series` the window's PARTITION BY."""
+    return (
+        f"lagInFrame(s.closing, 1, s.opening) OVER (PARTITION BY {series} ORDER BY s.ts) AS prev,\n"
+        "         if(s.opening >= prev, s.opening - prev, s.opening)\n"
+        "           + if(s.closing >= s.peak, s.closing - s.opening,\n"
+        "                s.peak - s.opening + s.closing) AS rise"
     )
 
 
@@ -61,10 +130,8 @@ def rises(metrics: Sequence[str], where: str = "") -> str:
     """Per bucket and metric, the rises of its counters (summed in the outer query)."""
     return (
         "SELECT $__timeInterval(s.ts) AS time, s.metric AS m, s.labels AS l,\n"
-        "         s.value - lagInFrame(s.value, 1, s.value)\n"
-        "           OVER (PARTITION BY s.metric, s.labels ORDER BY s.ts) AS d,\n"
-        "         if(d >= 0, d, s.value) AS rise\n"
-        f"  FROM {T}\n  WHERE {_in(metrics)} AND $__timeFilter(s.ts){_and(where)}"
+        f"         {_rise('s.metric, s.series')}\n"
+        f"  FROM {points(metrics, where)}"
     )
 
 
@@ -89,28 +156,41 @@ def rate(metrics: Sequence[str], by: str = "", where: str = "", name: str = "per
     )
 
 
+def newest(metric: str) -> str:
+    """The time of the newest sample of `metric` in the range. The minutes (`ops_1m`) name
+    the newest minute with samples that starts before the range's last minute; only from
+    there are the samples read (when none, from the range's start)."""
+    return (
+        f"SELECT max(ts) FROM {RAW}\n"
+        f"               WHERE metric = '{metric}' AND $__timeFilter(ts)\n"
+        f"                 AND ts >= (SELECT max(start) FROM {LEVELS[0][1]}\n"
+        f"                            WHERE metric = '{metric}'\n"
+        "                              AND start >= toStartOfMinute($__fromTime)\n"
+        "                              AND start < toStartOfMinute($__toTime))"
+    )
+
+
 def latest(metric: str, columns: str, key: str, where: str = "") -> str:
     """The samples of the newest round of `metric` in the range as table rows, one per
     `key` (a sample relayed twice is one row), ordered by it."""
     return (
         f"SELECT {columns}\nFROM {T}\n"
         f"WHERE s.metric = '{metric}'{_and(where)}\n"
-        "  AND s.ts = (SELECT max(ts) FROM ops_samples\n"
-        f"               WHERE metric = '{metric}' AND $__timeFilter(ts))\n"
+        f"  AND s.ts = ({newest(metric)})\n"
         f"ORDER BY {key}\nLIMIT 1 BY {key}"
     )
 
 
 def last_values(metrics: Sequence[str], names: Sequence[str] = ()) -> str:
-    """One row: the newest sample in the range of each metric (all its series summed)."""
+    """One row: the newest value in the range of each metric (all its series summed)."""
     cols = ",\n       ".join(
         f"sumIf(v, m = '{m}') AS {n}" for m, n in zip(metrics, names or metrics, strict=True)
     )
     return (
         f"SELECT {cols}\nFROM (\n"
-        "  SELECT s.metric AS m, s.labels AS l, argMax(s.value, s.ts) AS v\n"
-        f"  FROM {T}\n  WHERE {_in(metrics)} AND $__timeFilter(s.ts)\n"
-        "  GROUP BY m, l\n)"
+        "  SELECT s.metric AS m, argMax(s.closing, s.ts) AS v\n"
+        f"  FROM {points(metrics)}\n"
+        "  GROUP BY m, s.series\n)"
     )
 
 
@@ -135,11 +215,8 @@ FROM (
       SELECT time, le, sum(rise) AS n
       FROM (
         SELECT $__timeInterval(s.ts) AS time, toFloat64(s.labels['le']) AS le,
-               s.value - lagInFrame(s.value, 1, s.value)
-                 OVER (PARTITION BY s.labels ORDER BY s.ts) AS d,
-               if(d >= 0, d, s.value) AS rise
-        FROM {T}
-        WHERE s.metric = '{metric}' AND $__timeFilter(s.ts){_and(where)}
+               {_rise("s.series")}
+        FROM {points([metric], where)}
       )
       GROUP BY time, le
     )

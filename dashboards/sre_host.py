@@ -53,7 +53,6 @@ def _services() -> str:
         "       argMaxIf(s.value, s.ts, s.metric = 'process_up') AS up,\n"
         "       argMaxIf(s.value, s.ts, s.metric = 'process_count') AS processes\n"
         f"FROM {opsql.T}\nWHERE s.metric IN ('process_up', 'process_count')\n"
-        "  AND s.ts = (SELECT max(ts) FROM ops_samples\n"
-        "              WHERE metric = 'process_up' AND $__timeFilter(ts))\n"
+        f"  AND s.ts = ({opsql.newest('process_up')})\n"
         "GROUP BY service\nORDER BY service"
     )

@@ -26,10 +26,9 @@ def _red_from_one(name: str) -> mdash.DynamicConfigValue:
 def build() -> dashboard.Dashboard:
     job = (
         "SELECT argMaxIf(s.labels['state'], s.ts, s.metric = 'pipeline_job_up') AS state,\n"
-        "       argMaxIf(s.value, s.ts, s.metric = 'pipeline_job_uptime_seconds') AS uptime_s,\n"
-        "       argMaxIf(s.value, s.ts, s.metric = 'pipeline_job_restarts_total') AS restarts\n"
-        f"FROM {opsql.T}\nWHERE s.metric IN ({', '.join(repr(m) for m in JOB)})\n"
-        "  AND $__timeFilter(s.ts)"
+        "       argMaxIf(s.closing, s.ts, s.metric = 'pipeline_job_uptime_seconds') AS uptime_s,\n"
+        "       argMaxIf(s.closing, s.ts, s.metric = 'pipeline_job_restarts_total') AS restarts\n"
+        f"FROM {opsql.points(JOB)}"
     )
     sink = f"{ALL} AND s.labels['group'] = 'im-analytics'"
     d = board(UID, "Kafka and pipeline", ["sre"], "Kafka topics and consumer groups, the "

@@ -16,10 +16,10 @@ CLIENTS = ["redis_connected_clients", "redis_blocked_clients", "redis_maxclients
 def build() -> dashboard.Dashboard:
     clients_ratio = (
         "SELECT $__timeInterval(s.ts) AS time,\n"
-        "       argMaxIf(s.value, s.ts, s.metric = 'redis_connected_clients')\n"
-        "         / argMaxIf(s.value, s.ts, s.metric = 'redis_maxclients') AS clients_share\n"
-        f"FROM {opsql.T}\nWHERE s.metric IN ('redis_connected_clients', 'redis_maxclients')\n"
-        "  AND $__timeFilter(s.ts)\nGROUP BY time\nORDER BY time"
+        "       argMaxIf(s.closing, s.ts, s.metric = 'redis_connected_clients')\n"
+        "         / argMaxIf(s.closing, s.ts, s.metric = 'redis_maxclients') AS clients_share\n"
+        f"FROM {opsql.points(['redis_connected_clients', 'redis_maxclients'])}\n"
+        "GROUP BY time\nORDER BY time"
     )
     slowlog = (
         "SELECT s.ts AS time, s.labels['command'] AS command, s.labels['entry'] AS entry,\n"

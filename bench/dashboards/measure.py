@@ -11,11 +11,13 @@ the variables at their defaults, an interval of the range over 1,000 points
 rounded up to a round step (at least the collectors' 10 s). One warm-up, then
 `runs` timed runs per query (wall time of the query through clickhouse-connect,
 chDB in this process). At the full size, optionally, each query again with all
-the days as its range.
+the days as its range. Each size is measured once ClickHouse's background merges of
+its fill are done (`settle`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import statistics
 import time
@@ -92,6 +94,19 @@ async def _time(ch: ClickHouse, q: PanelQuery, board: dict[str, object], now: dt
     return out
 
 
+async def settle(ch: ClickHouse, say: Say, limit_s: float = 600.0) -> float:
+    """Wait until ClickHouse merges no parts (the fill's, the rollups' views' included):
+    merges run on this process' threads and would take cores from the queries, as a
+    system that is not bulk-loading does not. The seconds waited."""
+    t0 = time.monotonic()
+    while (await ch.query("SELECT count() FROM system.merges"))[1][0][0]:
+        if time.monotonic() - t0 > limit_s:
+            say(f"  merges still running after {limit_s:.0f} s: measuring anyway")
+            break
+        await asyncio.sleep(0.5)
+    return time.monotonic() - t0
+
+
 async def _size(ch: ClickHouse, cfg: DashboardsBenchConfig, now: dt.datetime, days: int,
                 fill_s: float, folder: Path, whole: bool) -> SizeResult:  # fmt: skip
     count = "SELECT count() FROM {t:Identifier}"
@@ -118,6 +133,7 @@ async def measure(cfg: DashboardsBenchConfig, say: Say, sizes: list[SizeResult])
     async with scratch_chdb(folder) as ch:
         fills = growing(ch, start_ms, (cfg.baseline_days, cfg.days), cfg.chat_per_day, SERIES, say)
         async for days, fill_s in fills:
+            say(f"  merges done {await settle(ch, say):.1f} s after the fill")
             whole = cfg.whole_range and days == cfg.days
             sizes.append(await _size(ch, cfg, now, days, fill_s, folder, whole))
             s = sizes[-1]

@@ -29,7 +29,15 @@ def render(cfg: DashboardsBenchConfig, info: RunInfo, sizes: list[SizeResult]) -
         "of `dashboards/build` (panels and query variables) expanded by `dashboards.macros` "
         "for its dashboard's default range ending now (6 h SRE, 24 h customer service), "
         f"variables at their defaults, interval = range / {POINTS:,} points rounded up "
-        f"(≥ 10 s); 1 warm-up, then {cfg.runs} timed runs",
+        f"(≥ 10 s); each size once the fill's background merges are done; 1 warm-up, then "
+        f"{cfg.runs} timed runs. The SRE panels read "
+        "`ops_samples` when the interval is not whole minutes (their default 6 h: 30 s) and "
+        "else the coarsest rollup it is made of (`analytics/rollups.py`; the whole range: "
+        "1-hour blocks); each dashboard's last query is its alert rules' conditions",
+        "- The baseline runs each query first in the process: ClickHouse compiles a query's "
+        "expressions at its 4th run (`min_count_to_compile_expression` = 3), about 100 ms of "
+        "CPU once, inside the baseline's timed runs; the full size's runs reuse the compiled "
+        "code, so a baseline time can exceed its full-size time",
         "- **ms**: wall time of one query, median (max in brackets); `× baseline`: ratio of "
         f"the medians to the {cfg.baseline_days}-day baseline of the same run; bound "
         f"{BOUND_MS:.0f} ms on the max (issue 13); **whole range**: the same query with all "

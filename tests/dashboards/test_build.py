@@ -15,15 +15,16 @@ ROOT = Path(__file__).resolve().parents[2]
 UIDS = {"im-cs-reply-rate", "im-cs-sessions", "im-moderation", "im-gateway", "im-redis",
         "im-kafka-pipeline", "im-host"}  # fmt: skip
 # Panel ids per dashboard: fixed in the modules; a change here is a deliberate one
-# (Grafana links, the console and the tests name panels by uid and id).
+# (Grafana links, the console and the tests name panels by uid and id); 100, last, is the
+# alert rules' state (dashboards/alerting.py STATE_PANEL_ID).
 PANEL_IDS = {
-    "im-cs-reply-rate": list(range(1, 12)),
-    "im-cs-sessions": list(range(1, 8)),
-    "im-moderation": list(range(1, 7)),
-    "im-gateway": list(range(1, 14)),
-    "im-redis": list(range(1, 14)),
-    "im-kafka-pipeline": list(range(1, 12)),
-    "im-host": list(range(1, 10)),
+    "im-cs-reply-rate": [*range(1, 12), 100],
+    "im-cs-sessions": [*range(1, 8), 100],
+    "im-moderation": [*range(1, 7), 100],
+    "im-gateway": [*range(1, 14), 100],
+    "im-redis": [*range(1, 14), 100],
+    "im-kafka-pipeline": [*range(1, 12), 100],
+    "im-host": [*range(1, 10), 100],
 }
 
 

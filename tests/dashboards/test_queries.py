@@ -9,6 +9,8 @@ import datetime as dt
 import pytest
 
 from analytics.clickhouse import ClickHouse
+from analytics.schema import ops_rollups
+from analytics.settings import AnalyticsSettings
 from dashboards.catalog import PanelQuery
 from tests.dashboards.data import fill
 from tests.dashboards.panels import QUERIES, run
@@ -103,12 +105,26 @@ COLUMNS = {
     ("im-host", 6, "A"): ["service", "up", "processes"],
     ("im-host", 7, "A"): ["time", "service", "cores"],
     ("im-host", 8, "A"): ["time", "service", "bytes"],
+    **{
+        (uid, 100, "A"): ["alert", "severity", "for", "holds"]  # the alert rules' state
+        for uid in (
+            "im-cs-reply-rate",
+            "im-cs-sessions",
+            "im-moderation",
+            "im-gateway",
+            "im-redis",
+            "im-kafka-pipeline",
+            "im-host",
+        )
+    },
 }
 
 
 @pytest.fixture(scope="module")
 async def filled(ch: ClickHouse) -> ClickHouse:
-    for table in ("ops_samples", "chat_events", "reply_rates", "session_events", "moderation"):
+    rollups = [t.name for t in ops_rollups(AnalyticsSettings())]
+    for table in ("ops_samples", *rollups, "chat_events", "reply_rates", "session_events",
+                  "moderation"):  # fmt: skip
         await ch.command(f"TRUNCATE TABLE {table}")
     await fill(ch, START, END)
     return ch
@@ -118,11 +134,14 @@ def test_every_query_is_listed_here() -> None:
     assert {(q.dashboard, q.panel_id, q.ref_id) for q in QUERIES} == set(COLUMNS)
 
 
+@pytest.mark.parametrize("interval_s", [30, 60, 300, 3600])  # the SRE panels: samples, rollups
 @pytest.mark.parametrize(
     "q", QUERIES, ids=[f"{q.dashboard}/{q.panel_id}{q.ref_id}" for q in QUERIES]
 )
-async def test_query_runs_and_answers_its_columns(filled: ClickHouse, q: PanelQuery) -> None:
-    cols, rows = await run(filled, q, START, END, interval_s=60)
+async def test_query_runs_and_answers_its_columns(
+    filled: ClickHouse, q: PanelQuery, interval_s: int
+) -> None:
+    cols, rows = await run(filled, q, START, END, interval_s=interval_s)
     assert cols == COLUMNS[(q.dashboard, q.panel_id, q.ref_id)]
     assert rows, "no rows on data that has every metric"
     if q.format == 0:
