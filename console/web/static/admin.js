@@ -1,7 +1,7 @@
 // Admins create users (agent, manager, sre, admin) through the IM node's admin route.
 
 import { post } from "./api.js";
-import { clear, h } from "./dom.js";
+import { fill, h } from "./dom.js";
 
 export function adminView(main) {
   document.title = "Admin · IM console";
@@ -31,5 +31,5 @@ export function adminView(main) {
       button.disabled = false;
     }
   });
-  clear(main).append(form);
+  fill(main, form);
 }

@@ -3,7 +3,7 @@
 // and admins.
 
 import { ApiError, get, post, toLogin } from "./api.js";
-import { ago, clear, h, table, utc } from "./dom.js";
+import { ago, fill, h, table, utc } from "./dom.js";
 
 const EVERY_MS = 5000;
 const SILENCES = [["900", "15 min"], ["3600", "1 hour"], ["14400", "4 hours"], ["86400", "1 day"], ["604800", "7 days"]];
@@ -65,7 +65,7 @@ function render(box, alerts, canSilence, refresh) {
     { label: "Links", cell: links },
   ];
   if (canSilence) cols.push({ label: "Silence", cell: (a) => silencer(a, refresh) });
-  clear(box).append(
+  fill(box, 
     h("section", { "aria-labelledby": "active-title" },
       h("h2", { id: "active-title" }, `Active (${active.length})`),
       teams.length ? teams.map((t) => h("section", { class: "box", dataset: { team: t } },
@@ -90,7 +90,7 @@ export function alertsView(main, session) {
   const canSilence = ["sre", "admin"].includes(session.role);
   const stamp = h("p", { class: "sub", "aria-live": "polite" }, "Loading…");
   const box = h("div", { id: "alerts" });
-  clear(main).append(h("h1", {}, "Alerts"), stamp, box);
+  fill(main, h("h1", {}, "Alerts"), stamp, box);
   let timer = null;
   const tick = async () => {
     clearTimeout(timer);

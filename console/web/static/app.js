@@ -3,7 +3,7 @@
 // /login, 403, 404); the page shows what those answers mean.
 
 import { ApiError, del, get, route, toLogin } from "./api.js";
-import { clear, h } from "./dom.js";
+import { fill, h } from "./dom.js";
 
 const main = document.getElementById("main");
 const top = document.getElementById("top");
@@ -15,7 +15,7 @@ function navStatus() {
 
 export function problem(title, text) {
   document.title = `${title} · IM console`;
-  clear(main).append(h("div", { class: "problem", role: "alert" }, h("h1", {}, title), h("p", {}, text),
+  fill(main, h("div", { class: "problem", role: "alert" }, h("h1", {}, title), h("p", {}, text),
     h("p", {}, h("a", { href: "./" }, "Back to the start page"))));
   document.body.dataset.page = "problem";
 }
@@ -34,7 +34,7 @@ function header(session) {
       location.assign("login");
     }
   });
-  clear(top).append(
+  fill(top, 
     h("a", { class: "brand", href: "./" }, "IM console"),
     h("nav", { "aria-label": "Main" }, h("ul", {}, links.map(([href, text]) => {
       const current = (href === "./" ? "" : href) === here;

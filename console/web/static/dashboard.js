@@ -5,10 +5,32 @@
 // document.body.dataset.rendered = "1" and the performance mark "console:rendered".
 
 import { ApiError, get, post, toLogin } from "./api.js";
-import { clear, h } from "./dom.js";
+import { clear, fill, h } from "./dom.js";
 import { draw } from "./panels.js";
 import { RANGES, REFRESHES, durationMs, isoMinute, label, resolve } from "./time.js";
 import { Variable } from "./variables.js";
+
+// Grafana's gridPos boxes, kept inside the 24 columns; a box that overlaps one placed
+// before it (in y, then x order) moves down below it, as Grafana's grid does.
+export function layout(panels) {
+  const placed = [];
+  const out = new Map();
+  const pos = (p) => p.gridPos || { x: 0, y: 0, w: 12, h: 8 };
+  const sorted = [...panels].sort((a, b) => (pos(a).y || 0) - (pos(b).y || 0) || (pos(a).x || 0) - (pos(b).x || 0));
+  for (const p of sorted) {
+    const g = pos(p);
+    const w = Math.max(1, Math.min(24, g.w || 12));
+    const x = Math.max(0, Math.min(24 - w, g.x || 0));
+    const hh = Math.max(1, g.h || 8);
+    let y = Math.max(0, g.y || 0);
+    const hit = () => placed.find((q) => x < q.x + q.w && q.x < x + w && y < q.y + q.h && q.y < y + hh);
+    for (let q = hit(); q; q = hit()) y = q.y + q.h;
+    const box = { x, y, w, h: hh };
+    placed.push(box);
+    out.set(p.id, box);
+  }
+  return out;
+}
 
 export async function dashboardView(main, uid) {
   const dash = await get(`api/dashboards/${encodeURIComponent(uid)}`);
@@ -40,8 +62,9 @@ class DashboardView {
     this.rangeBox = h("div", { class: "range" });
     bar.append(this.varBar, this.rangeBox);
     const grid = h("div", { class: "dash-grid" });
-    for (const p of this.dash.panels || []) this.panels.push(this.frame(p, grid));
-    clear(this.main).append(
+    const boxes = layout(this.dash.panels || []);
+    for (const p of this.dash.panels || []) this.panels.push(this.frame(p, boxes.get(p.id), grid));
+    fill(this.main, 
       h("div", { class: "dash-head" },
         h("h1", {}, this.dash.title),
         this.dash.description ? h("p", { class: "sub" }, this.dash.description) : null),
@@ -52,10 +75,7 @@ class DashboardView {
     return this;
   }
 
-  frame(panel, grid) {
-    const g = panel.gridPos || { x: 0, y: 0, w: 12, h: 8 };
-    const w = Math.max(1, Math.min(24, g.w));
-    const x = Math.max(0, Math.min(24 - w, g.x));
+  frame(panel, g, grid) {
     const body = h("div", { class: "panel-body" });
     const badge = h("span", { class: "badge badge-error", role: "status", hidden: true });
     const titleId = `panel-${panel.id}-title`;
@@ -65,10 +85,10 @@ class DashboardView {
       badge);
     const el = h("section", { class: `panel panel-${panel.type}`, "aria-labelledby": titleId,
       dataset: { panelId: String(panel.id), type: panel.type, state: "loading" } }, head, body);
-    el.style.setProperty("--x", String(x + 1));
-    el.style.setProperty("--w", String(w));
-    el.style.setProperty("--y", String((g.y || 0) + 1));
-    el.style.setProperty("--h", String(g.h || 8));
+    el.style.setProperty("--x", String(g.x + 1));
+    el.style.setProperty("--w", String(g.w));
+    el.style.setProperty("--y", String(g.y + 1));
+    el.style.setProperty("--h", String(g.h));
     grid.append(el);
     return { panel, el, body, badge, dispose: null };
   }
@@ -109,7 +129,7 @@ class DashboardView {
         v.error = e.message;
       }
     }
-    clear(this.varBar).append(this.vars.filter((v) => !v.hidden).map((v) => v.control(() => this.reload(false))));
+    fill(this.varBar, this.vars.filter((v) => !v.hidden).map((v) => v.control(() => this.reload(false))));
   }
 
   async reload(withVariables = true) {
@@ -229,7 +249,7 @@ class DashboardView {
     });
     const now = h("button", { type: "button", class: "btn", title: "Run every panel's query again" }, "Refresh now");
     now.addEventListener("click", () => this.reload(false));
-    clear(this.rangeBox).append(
+    fill(this.rangeBox, 
       h("span", { class: "range-label", title: label(this.from, this.to) }, label(this.from, this.to)),
       pick, abs, every, now);
   }

@@ -58,3 +58,9 @@ export function utc(ms) {
   if (ms == null) return "";
   return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
+
+// Replace the children of `el` (arrays flattened, null/false skipped).
+export function fill(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}

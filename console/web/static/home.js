@@ -1,6 +1,6 @@
 // What the role may open: its dashboards and pages.
 
-import { clear, h } from "./dom.js";
+import { fill, h } from "./dom.js";
 
 const PAGES = {
   live: ["Live customer service", "Queue, waiting customers, agents and today's reply rate, every 2 s."],
@@ -11,7 +11,7 @@ const PAGES = {
 export function homeView(main, session) {
   document.title = "IM console";
   const pages = session.pages.filter((p) => PAGES[p]);
-  clear(main).append(
+  fill(main, 
     h("h1", {}, `Hello, ${session.username}`),
     h("p", { class: "sub" }, `Signed in as ${session.role}.`),
     h("section", { "aria-labelledby": "dash-title" },

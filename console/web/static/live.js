@@ -3,7 +3,7 @@
 // answer, today's reply rate so far.
 
 import { ApiError, get, toLogin } from "./api.js";
-import { ago, clear, h, table, utc } from "./dom.js";
+import { ago, fill, h, table, utc } from "./dom.js";
 import { formatValue } from "./units.js";
 
 const EVERY_MS = 2000;
@@ -16,7 +16,7 @@ function render(box, d) {
   const rate = d.reply_rate_today;
   const online = d.agents.filter((a) => a.status === "online").length;
   const away = d.agents.filter((a) => a.status === "away").length;
-  clear(box).append(
+  fill(box, 
     h("div", { class: "tiles" },
       tile("In the queue", h("span", { id: "queue-length" }, String(d.queue.length))),
       tile("Oldest wait", h("span", { id: "oldest-wait" }, d.queue.length ? ago(d.queue.oldest_wait_s) : "–")),
@@ -54,7 +54,7 @@ export function liveView(main) {
   document.title = "Live customer service · IM console";
   const stamp = h("p", { class: "sub", "aria-live": "polite" }, "Loading…");
   const box = h("div", { id: "live" });
-  clear(main).append(h("h1", {}, "Live customer service"), stamp, box);
+  fill(main, h("h1", {}, "Live customer service"), stamp, box);
   let failures = 0;
   const tick = async () => {
     try {

@@ -1,7 +1,7 @@
 // Sign in with the IM account (the server's POST /api/login, through the console).
 
 import { ApiError, basePath, post } from "./api.js";
-import { clear, h } from "./dom.js";
+import { fill, h } from "./dom.js";
 
 // Only a path of this console is a place to go back to (no open redirect).
 function nextPath() {
@@ -37,5 +37,5 @@ export function loginView(main) {
       pass.select();
     }
   });
-  clear(main).append(form);
+  fill(main, form);
 }

@@ -2,7 +2,7 @@
 // heatmap and text. Each draws into `body` from the panel's query answers by refId.
 
 import uPlot from "../vendor/uplot/uPlot.esm.js";
-import { h, utc } from "./dom.js";
+import { append, h, utc } from "./dom.js";
 import { PALETTE, colorFor, cssColor, isEmpty, kind, num, thresholds, timeSeries, unitOf } from "./frames.js";
 import { markdown } from "./markdown.js";
 import { toMs } from "./time.js";
@@ -86,7 +86,7 @@ function heatmap(panel, results, body) {
   const unit = defaults(panel).unit;
   const grid = h("div", { class: "heatmap", role: "table", "aria-label": panel.title });
   grid.style.gridTemplateColumns = `minmax(5em, auto) repeat(${cols.length}, minmax(0, 1fr))`;
-  grid.append(h("span", { role: "columnheader" }), cols.map((i) => h("span", { class: "hm-x", role: "columnheader" }, res.columns[i].name)));
+  append(grid, [h("span", { role: "columnheader" }), ...cols.map((i) => h("span", { class: "hm-x", role: "columnheader" }, res.columns[i].name))]);
   for (const row of res.rows) {
     const y = yi >= 0 ? String(row[yi]) : "";
     grid.append(h("span", { class: "hm-y", role: "rowheader" }, y));
