@@ -32,7 +32,7 @@ logs:
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy contract im streaming analytics stack dashboards alerts bench traffic monitor
+	$(VENV)/bin/mypy contract im streaming analytics stack dashboards alerts bench traffic monitor console
 
 test: setup lint
 	$(PY) -m pytest

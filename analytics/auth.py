@@ -1,4 +1,5 @@
-"""Who may query: admins of the IM server, by their bearer token.
+"""Who may query: admins of the IM server (raw SQL), or staff for their dashboards' panels
+(analytics/panels.py, dashboards/access.py), by their bearer token.
 
 Tokens and roles live in the server's Redis (im/tokens.py); this process
 reads both on every request, so a logout, an expired token or a role change
@@ -13,7 +14,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from im import errors as E
-from im.tokens import Tokens
+from im.tokens import Identity, Tokens
+
+SERVICE = Identity("service", "admin")  # the service token's caller
 
 
 class Admins:
@@ -31,19 +34,27 @@ class Admins:
 
     async def require(self, authorization: str) -> None:
         """Raise 401 without a live token, 403 for a non-admin, 503 when Redis is down."""
+        ask = "give an admin token: Authorization: Bearer"
+        if (await self.identity(authorization, ask)).role != "admin":
+            raise E.ApiError(E.FORBIDDEN, "admins only", 403)
+
+    async def identity(
+        self, authorization: str, ask: str = "give a token: Authorization: Bearer"
+    ) -> Identity:
+        """Whose token (the service token counts as an admin's); 401 without a live
+        token, 503 when Redis is down."""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise E.ApiError(E.UNAUTHORIZED, "give an admin token: Authorization: Bearer", 401)
+            raise E.ApiError(E.UNAUTHORIZED, ask, 401)
         if self.service_token and hmac.compare_digest(token.strip().encode(), self.service_token):
-            return
+            return SERVICE
         try:
             ident = await self._check(token.strip())
         except (RedisError, OSError):
             raise E.Unavailable() from None
         if ident is None:
             raise E.ApiError(E.UNAUTHORIZED, "invalid or expired token", 401)
-        if ident.role != "admin":
-            raise E.ApiError(E.FORBIDDEN, "admins only", 403)
+        return ident
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -30,6 +30,7 @@ log = logging.getLogger("analytics.queries")
 
 RESULT_BYTES = 64 * 2**20
 Rows = tuple[list[str], list[tuple[Any, ...]]]
+Typed = tuple[list[str], list[str], list[tuple[Any, ...]]]  # names, ClickHouse types, rows
 
 
 def session_settings(s: AnalyticsSettings) -> dict[str, Any]:
@@ -84,6 +85,11 @@ class Queries:
 
     async def run(self, sql: str) -> Rows:
         """Check and run one SELECT; ApiError when refused, over a bound, or too busy."""
+        names, _types, rows = await self.run_typed(sql)
+        return names, rows
+
+    async def run_typed(self, sql: str) -> Typed:
+        """`run`, with the columns' ClickHouse types."""
         try:
             client = self._free.get_nowait()
         except asyncio.QueueEmpty:
@@ -95,7 +101,7 @@ class Queries:
         done.add_done_callback(lambda _: loop.call_soon_threadsafe(self._free.put_nowait, client))
         return await asyncio.wrap_future(done)
 
-    def _run(self, client: Any, sql: str) -> Rows:
+    def _run(self, client: Any, sql: str) -> Typed:
         try:
             # The user's text only ever travels as a bound parameter, or as
             # the one statement ClickHouse made of it.
@@ -107,7 +113,8 @@ class Queries:
             result = client.query(statement)
         except DatabaseError as e:
             raise self._refusal(e) from None
-        return list(result.column_names), [tuple(r) for r in result.result_rows]
+        types = [t.name for t in result.column_types]
+        return list(result.column_names), types, [tuple(r) for r in result.result_rows]
 
     def _refusal(self, e: DatabaseError) -> E.ApiError:
         """What the client is told: our words, never ClickHouse's text."""

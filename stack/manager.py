@@ -9,7 +9,8 @@ from pathlib import Path
 
 from stack import flink, install, probes
 from stack.procs import Proc, ProcessFailed
-from stack.services import Say, Service, all_services, node_ops_port, node_port
+from stack.secrets import ADMIN_PASSWORD_ENV, ADMIN_PASSWORD_FILE, first_admin
+from stack.services import Say, Service, all_services, base_env, node_ops_port, node_port
 from stack.settings import StackSettings
 
 
@@ -171,6 +172,17 @@ def run_cli(argv: list[str], settings: StackSettings, out: Callable[[str], None]
     return 0
 
 
+def console_line(s: StackSettings) -> str:
+    """Where to sign in, and how to read the first admin's password (never the password)."""
+    username, _, generated = first_admin(s.root, base_env(s))
+    how = (
+        f"password: cat {Path(s.stack_dir) / 'secrets' / ADMIN_PASSWORD_FILE}"
+        if generated
+        else f"password: {ADMIN_PASSWORD_ENV} of your environment"
+    )
+    return f"  console: http://127.0.0.1:{s.console_port}  (sign in as {username}; {how})"
+
+
 def print_where(s: StackSettings, out: Callable[[str], None]) -> None:
     out("")
     out("The stack is up (all on 127.0.0.1):")
@@ -190,6 +202,7 @@ def print_where(s: StackSettings, out: Callable[[str], None]) -> None:
         " in the chat: the ops and managers conversations)"
     )
     out(f"  Flink UI:            {flink.rest_url(s)}  (job {flink.JOB_NAME})")
+    out(console_line(s))
     out(f"  ClickHouse:          {s.effective_clickhouse_url}")
     out(f"  Kafka:               {s.kafka_bootstrap}")
     out(f"  Redis:               {s.redis_url}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stack import flink, install, probes
-from stack.secrets import SERVICE_TOKEN_ENV, service_token
+from stack.secrets import SERVICE_TOKEN_ENV, first_admin, service_token
 from stack.settings import StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,6 +228,16 @@ def _alerts(s: StackSettings, say: Say) -> Launch:
     return Launch([sys.executable, "-m", "alerts"], env)
 
 
+def _console(s: StackSettings, say: Say) -> Launch:
+    env = base_env(s)
+    env.update(
+        IM_CONSOLE_PORT=str(s.console_port),
+        IM_CONSOLE_SERVER_URL=f"http://127.0.0.1:{node_port(s, 0)}",
+        IM_CONSOLE_ANALYTICS_URL=f"http://127.0.0.1:{s.analytics_port}",
+    )
+    return Launch([sys.executable, "-m", "console"], env)
+
+
 def node_port(s: StackSettings, index: int) -> int:
     return s.http_port + index
 
@@ -242,6 +252,8 @@ def _server(index: int) -> Callable[[StackSettings, Say], Launch]:
         env = base_env(s)
         env.update(IM_NODE_ID=f"node-{index + 1}", IM_HTTP_PORT=str(node_port(s, index)),
                    IM_OPS_PORT=str(node_ops_port(s, index)))  # fmt: skip
+        username, password, _ = first_admin(s.root, env)
+        env.update(IM_ADMIN_USERNAME=username, IM_ADMIN_PASSWORD=password)
         return Launch([sys.executable, "-m", "im"], env)
 
     return launch
@@ -321,6 +333,13 @@ def apps(s: StackSettings) -> list[Service]:
             lambda st: probes.http_ready(f"http://127.0.0.1:{st.alert_port}/healthz"),
             60,
             ports=lambda st: [st.alert_port],
+        ),
+        Service(
+            "console",
+            _console,
+            lambda st: probes.http_ready(f"http://127.0.0.1:{st.console_port}/healthz"),
+            60,
+            ports=lambda st: [st.console_port],
         ),
     ]
 

@@ -30,6 +30,7 @@ class StackSettings:
     analytics_port: int = setting("IM_ANALYTICS_PORT", 8090, "analytics query API port")
     monitor_port: int = setting("IM_MONITOR_PORT", 8095, "collector's /healthz port")
     alert_port: int = setting("IM_ALERT_PORT", 8096, "alert evaluator's /healthz, /metrics port")
+    console_port: int = setting("IM_CONSOLE_PORT", 8097, "the web console's port")
     flink_rest_port: int = setting("IM_FLINK_REST_PORT", 18081, "Flink web UI and REST port")
     flink_rpc_port: int = setting("IM_FLINK_RPC_PORT", 16123, "Flink JobManager RPC port")
     flink_jobmanager_memory: str = setting(

@@ -35,6 +35,7 @@ PORTS = {
         "IM_ANALYTICS_PORT",
         "IM_MONITOR_PORT",
         "IM_ALERT_PORT",
+        "IM_CONSOLE_PORT",
         "IM_FLINK_REST_PORT",
         "IM_FLINK_RPC_PORT",
     )
@@ -52,6 +53,7 @@ def test_stack_settings() -> StackSettings:
         "IM_ANALYTICS_PORT": str(PORTS["IM_ANALYTICS_PORT"]),
         "IM_MONITOR_PORT": str(PORTS["IM_MONITOR_PORT"]),
         "IM_ALERT_PORT": str(PORTS["IM_ALERT_PORT"]),
+        "IM_CONSOLE_PORT": str(PORTS["IM_CONSOLE_PORT"]),
         "IM_FLINK_REST_PORT": str(PORTS["IM_FLINK_REST_PORT"]),
         "IM_FLINK_RPC_PORT": str(PORTS["IM_FLINK_RPC_PORT"]),
         "IM_KAFKA_PARTITIONS": "4",

@@ -72,7 +72,8 @@ def own_stack(
     ports = {key: str(free_port()) for key in
              ("IM_REDIS_PORT", "IM_KAFKA_PORT", "IM_KAFKA_CONTROLLER_PORT",
               "IM_FLINK_REST_PORT", "IM_FLINK_RPC_PORT", "IM_HTTP_PORT", "IM_OPS_PORT",
-              "IM_ANALYTICS_PORT", "IM_MONITOR_PORT", "IM_ALERT_PORT")}  # fmt: skip
+              "IM_ANALYTICS_PORT", "IM_MONITOR_PORT", "IM_ALERT_PORT",
+              "IM_CONSOLE_PORT")}  # fmt: skip
     settings = load(
         StackSettings,
         {"IM_STACK_DIR": str(folder), "IM_KAFKA_PARTITIONS": "4", **ports, **env},
