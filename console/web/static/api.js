@@ -55,3 +55,39 @@ export function toLogin() {
   const next = location.pathname + location.search;
   location.assign(`login?next=${encodeURIComponent(next)}`);
 }
+
+// Panel queries: at most QUERY_SLOTS in flight (analytics runs 2 at once and answers 503
+// to more), and a 503 is tried again after a pause, a few times.
+const QUERY_SLOTS = 2;
+let running = 0;
+const waiting = [];
+
+async function slot() {
+  if (running < QUERY_SLOTS) {
+    running += 1;
+    return;
+  }
+  await new Promise((resolve) => waiting.push(resolve));
+}
+
+function release() {
+  const next = waiting.shift();
+  if (next) next();
+  else running -= 1;
+}
+
+export async function panelQuery(path, body) {
+  await slot();
+  try {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await post(path, body);
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.status !== 503 || attempt >= 6) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 150 * 2 ** attempt));
+      }
+    }
+  } finally {
+    release();
+  }
+}

@@ -4,7 +4,7 @@
 // When every panel of a load has drawn (or failed, or has no data), the page sets
 // document.body.dataset.rendered = "1" and the performance mark "console:rendered".
 
-import { ApiError, get, post, toLogin } from "./api.js";
+import { ApiError, get, panelQuery, toLogin } from "./api.js";
 import { clear, fill, h } from "./dom.js";
 import { draw } from "./panels.js";
 import { RANGES, REFRESHES, durationMs, isoMinute, label, resolve } from "./time.js";
@@ -113,7 +113,7 @@ class DashboardView {
 
   async query(panelId, refId, range, width) {
     const interval = Math.max(1000, Math.round((range.to - range.from) / Math.max(1, width)));
-    return post(`api/dashboards/${encodeURIComponent(this.dash.uid)}/panels/${panelId}/query`, {
+    return panelQuery(`api/dashboards/${encodeURIComponent(this.dash.uid)}/panels/${panelId}/query`, {
       from_ms: range.from, to_ms: range.to, interval_ms: interval, variables: this.wireVars(), ref_id: refId,
     });
   }

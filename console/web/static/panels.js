@@ -140,7 +140,7 @@ function timeseries(panel, results, body) {
     axes: [
       { stroke: "#5b6470", grid: { stroke: "#e3e6ea", width: 1 }, ticks: { stroke: "#d0d4d9" } },
       { stroke: "#5b6470", grid: { stroke: "#e3e6ea", width: 1 }, ticks: { stroke: "#d0d4d9" },
-        values: (_u, vals) => vals.map((v) => formatValue(v, unit)), size: 64 },
+        values: (_u, vals) => vals.map((v) => formatValue(v, unit)), size: 72 },
     ],
     series: [{ value: (_u, v) => (v == null ? "" : utc(v * 1000)) }, ...seriesOpts],
     legend: { show: true, live: true },
