@@ -25,14 +25,14 @@ function render(box, d) {
       tile("Reply rate today", h("span", { id: "reply-rate" }, rate && rate.rate != null ? formatValue(rate.rate, "percentunit") : "–"),
         rate ? `${rate.answered_5m} of ${rate.waits} waits answered within 5 min` : "no result yet")),
     h("div", { class: "cols" },
-      h("section", { "aria-labelledby": "waiting-title", class: "box" },
+      h("section", { "aria-labelledby": "waiting-title", class: "box", id: "queue" },
         h("h2", { id: "waiting-title" }, "Queue: customers waiting for an agent"),
         table([
           { label: "Session", cell: (r) => h("code", {}, r.session) },
           { label: "Customer", cell: (r) => r.customer },
           { label: "Waiting", cell: (r) => ago(r.waiting_s), num: true },
         ], d.queue.waiting, { empty: "Nobody is queued.", rowData: (r) => ({ session: r.session }) })),
-      h("section", { "aria-labelledby": "unanswered-title", class: "box" },
+      h("section", { "aria-labelledby": "unanswered-title", class: "box", id: "unanswered" },
         h("h2", { id: "unanswered-title" }, "Accepted, customer waiting for a reply"),
         table([
           { label: "Session", cell: (r) => h("code", {}, r.session) },
@@ -40,7 +40,7 @@ function render(box, d) {
           { label: "Agent", cell: (r) => r.agent },
           { label: "Waiting", cell: (r) => ago(r.waiting_s), num: true },
         ], d.unanswered, { empty: "Every customer has an answer.", rowData: (r) => ({ session: r.session }) })),
-      h("section", { "aria-labelledby": "agents-title", class: "box" },
+      h("section", { "aria-labelledby": "agents-title", class: "box", id: "agents" },
         h("h2", { id: "agents-title" }, "Agents"),
         table([
           { label: "Agent", cell: (r) => r.username },
