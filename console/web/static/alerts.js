@@ -59,7 +59,9 @@ function render(box, alerts, canSilence, refresh) {
   const cols = [
     { label: "Severity", cell: (a) => h("span", { class: `sev ${a.severity}` }, a.severity) },
     { label: "Alert", cell: (a) => h("span", {}, h("strong", {}, a.name), h("br"), h("span", { class: "summary" }, (a.annotations || {}).summary || "")) },
-    { label: "State", cell: (a) => h("span", { class: `pill ${a.state}` }, a.silenced_until && a.silenced_until > now ? `${a.state}, silenced` : a.state) },
+    { label: "State", cell: (a) => a.silenced_until && a.silenced_until > now
+      ? h("span", { class: `pill ${a.state}`, title: `silenced until ${utc(a.silenced_until)}` }, `${a.state}, silenced`)
+      : h("span", { class: `pill ${a.state}` }, a.state) },
     { label: "Since", cell: (a) => h("span", { title: utc(a.since) }, `${ago((now - a.since) / 1000)} ago`) },
     { label: "Value", cell: (a) => value(a.value), num: true },
     { label: "Links", cell: links },
@@ -96,8 +98,9 @@ export function alertsView(main, session) {
     clearTimeout(timer);
     try {
       const d = await get("api/alerts");
-      // Keep an open silence choice: redraw only when nothing there has focus.
-      if (!box.contains(document.activeElement) || document.activeElement === document.body) render(box, d.alerts || [], canSilence, tick);
+      // Keep a silence duration being chosen: no redraw while one of those lists has focus.
+      const choosing = document.activeElement && document.activeElement.tagName === "SELECT" && box.contains(document.activeElement);
+      if (!choosing) render(box, d.alerts || [], canSilence, tick);
       stamp.textContent = `As of ${utc(Date.now())} · refreshed every ${EVERY_MS / 1000} s`;
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) return toLogin();
