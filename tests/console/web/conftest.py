@@ -5,26 +5,15 @@ from an empty .stack-test)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from bench.console.chromium import ARGS, CHROMIUM
 from tests.conftest import TEST_DIR
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = TEST_DIR / "screenshots"
 VIEWPORT = {"width": 1400, "height": 900}
 
