@@ -14,6 +14,7 @@ queries included). One warm-up load per size first.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -44,7 +45,7 @@ PORTS = {"IM_REDIS_PORT": 37379, "IM_KAFKA_PORT": 37092, "IM_KAFKA_CONTROLLER_PO
          "IM_FLINK_REST_PORT": 37181, "IM_FLINK_RPC_PORT": 37123}  # fmt: skip
 SERVICES = ["redis", "kafka", "analytics", "server-1", "console"]
 ADMIN = "bench-admin"
-MEASURE_JS = """() => {
+MEASURE_JS = r"""() => {
   const mark = performance.getEntriesByName("console:rendered")[0];
   const nav = performance.getEntriesByType("navigation")[0];
   const res = performance.getEntriesByType("resource");
@@ -52,7 +53,11 @@ MEASURE_JS = """() => {
   for (const p of document.querySelectorAll(".panel")) {
     states[p.dataset.state] = (states[p.dataset.state] || 0) + 1;
   }
-  return {render_ms: mark ? mark.startTime : -1, requests: res.length + 1, states,
+  const queries = res.map((r) =>
+    [r.name.replace(/^.*\/(panels\/)?/, ""), Math.round(r.startTime), Math.round(r.duration)]);
+  const ready = Math.round(nav.domContentLoadedEventEnd);
+  queries.unshift(["page", Math.round(nav.responseStart), ready]);
+  return {render_ms: mark ? mark.startTime : -1, requests: res.length + 1, states, queries,
           bytes: nav.transferSize + res.reduce((s, r) => s + r.transferSize, 0)};
 }"""
 
@@ -63,6 +68,7 @@ class Load:
     bytes: int
     requests: int
     states: dict[str, int]
+    queries: list[tuple[str, int, int]]  # every request: name, started (ms after navigation), took
 
 
 @dataclass
@@ -122,7 +128,8 @@ async def _load(browser: Browser, console: str, password: str) -> Load:
         await page.goto(f"{console}/d/{UID}")
         await page.wait_for_selector("body[data-rendered='1']", state="attached", timeout=120_000)
         m: dict[str, Any] = await page.evaluate(MEASURE_JS)
-        return Load(float(m["render_ms"]), int(m["bytes"]), int(m["requests"]), dict(m["states"]))
+        return Load(float(m["render_ms"]), int(m["bytes"]), int(m["requests"]), dict(m["states"]),
+                    [(str(q[0]), int(q[1]), int(q[2])) for q in m["queries"]])  # fmt: skip
     finally:
         await context.close()
 
@@ -142,6 +149,7 @@ async def _size(st: Stack, browser: Browser, cfg: ConsoleBenchConfig, password: 
     t = result.times
     say(f"  {result.days} days: first render {t[len(t) // 2]:.0f} ms median, {t[-1]:.0f} ms max, "
         f"{result.loads[-1].bytes:,} bytes, panels {result.loads[-1].states}")  # fmt: skip
+    say(f"  requests (name, started ms, took ms): {result.loads[-1].queries}")
 
 
 async def measure(cfg: ConsoleBenchConfig, say: Say, sizes: list[SizeResult]) -> None:
@@ -162,15 +170,16 @@ async def measure(cfg: ConsoleBenchConfig, say: Say, sizes: list[SizeResult]) ->
             for days, first in plan:
                 say(f"{days} days: filling days {first + 1}..{cfg.days - done} "
                     f"({cfg.chat_per_day:,} chat events a day)")  # fmt: skip
-                st.down(["analytics"])
+                # The stack's probes run event loops of their own: in a thread.
+                await asyncio.to_thread(st.down, ["analytics"])
                 t0 = time.monotonic()
                 held = await _fill(url, start_ms, first, days - done, cfg.chat_per_day)
                 fill_s = time.monotonic() - t0
-                st.up(SERVICES)
+                await asyncio.to_thread(st.up, SERVICES)
                 sizes.append(SizeResult(days, held, fill_s))
                 await _size(st, browser, cfg, password, sizes[-1], say)
                 done = days
             await browser.close()
     finally:
-        st.down()
+        await asyncio.to_thread(st.down)
         shutil.rmtree(folder, ignore_errors=True)

@@ -44,10 +44,10 @@ function header(session) {
     out);
 }
 
-async function view(session, path) {
+async function view(session, path, board) {
   const [page, arg] = path.split("/", 2);
   if (page === "" ) return (await import("./home.js")).homeView(main, session);
-  if (page === "d" && arg) return (await import("./dashboard.js")).dashboardView(main, decodeURIComponent(arg));
+  if (page === "d" && arg) return (await import("./dashboard.js")).dashboardView(main, decodeURIComponent(arg), board);
   if (page === "live") return (await import("./live.js")).liveView(main);
   if (page === "alerts") return (await import("./alerts.js")).alertsView(main, session);
   if (page === "admin") return (await import("./admin.js")).adminView(main);
@@ -65,6 +65,10 @@ async function start() {
   const path = route();
   if (path === "login") return (await import("./login.js")).loginView(main);
   let session;
+  // A dashboard's JSON is asked for beside the session, not after it.
+  const [page, arg] = path.split("/", 2);
+  const board = page === "d" && arg ? get(`api/dashboards/${encodeURIComponent(decodeURIComponent(arg))}`) : null;
+  if (board) board.catch(() => null); // its failure is the view's to show
   try {
     session = await get("api/session");
   } catch (e) {
@@ -80,7 +84,7 @@ async function start() {
   if (status === 404) return problem("Not found", "There is no such page or dashboard.");
   document.body.dataset.page = path.split("/")[0] || "home";
   try {
-    await view(session, path);
+    await view(session, path, board);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return toLogin();
     if (e instanceof ApiError && e.status === 403) return problem("You may not open this page", e.message);
