@@ -60,6 +60,7 @@ COPY stack/ stack/
 COPY dashboards/ dashboards/
 COPY alerts/ alerts/
 COPY monitor/ monitor/
+COPY console/ console/
 
 # PYTHONPATH: `python -m ...` from any folder, and the Python process that
 # `flink run -pym streaming` starts finds the modules too.

@@ -36,6 +36,7 @@ from packaging.utils import canonicalize_name
 
 from alerts.settings import AlertSettings
 from analytics.settings import AnalyticsSettings
+from console.settings import ConsoleSettings
 from contract import topics
 from im.envconfig import env_names, load
 from im.settings import ServerSettings
@@ -62,6 +63,7 @@ PROGRAMS: dict[str, tuple[type, str]] = {
     "stream-submit": (StreamSettings, "streaming"),
     "monitor": (MonitorSettings, "monitor"),
     "alerts": (AlertSettings, "alerts"),
+    "console": (ConsoleSettings, "console"),
 }
 KAFKAS = ("kafka-1", "kafka-2", "kafka-3")
 INFRA = (
@@ -121,6 +123,15 @@ MUST_SET = {
         "IM_MONITOR_URL",
         "IM_ALERT_HOST",
         "IM_ALERT_PORT",
+    },
+    ConsoleSettings: {
+        "IM_CONSOLE_HOST",
+        "IM_CONSOLE_PORT",
+        "IM_REDIS_URL",
+        "IM_CONSOLE_SERVER_URL",
+        "IM_CONSOLE_ANALYTICS_URL",
+        "IM_CONSOLE_BASE_PATH",  # served by the proxy under /console/
+        "IM_CONSOLE_SECURE_COOKIE",  # over HTTPS only
     },
 }
 # Every ${VAR} of the compose file: each required (${VAR:?message}), none with a
@@ -357,10 +368,11 @@ def test_addresses_point_at_the_compose_services(services: dict[str, dict[str, A
         plain = next(a for a in advertised if a.startswith("PLAINTEXT://"))
         internal.append(plain.removeprefix("PLAINTEXT://"))
     assert internal == [f"{name}:9092" for name in KAFKAS]
-    for name in PROGRAMS:
-        assert environment(services[name])["IM_KAFKA_BOOTSTRAP"] == ",".join(internal), name
+    for name, (cls, _) in PROGRAMS.items():
+        if "IM_KAFKA_BOOTSTRAP" in names_read(cls):
+            assert environment(services[name])["IM_KAFKA_BOOTSTRAP"] == ",".join(internal), name
     assert environment(services["kafka-init"])["BOOTSTRAP"] == ",".join(internal)
-    for name in ("server", "monitor", "analytics", "alerts"):
+    for name in ("server", "monitor", "analytics", "alerts", "console"):
         url = environment(services[name])["IM_REDIS_URL"]
         assert re.fullmatch(r"redis://:\$\{REDIS_PASSWORD:\?[^}]+\}@redis:6379/0", url), url
 
@@ -758,7 +770,7 @@ def test_dockerfile() -> None:
     assert "dependency:copy-dependencies -DoutputDirectory=/jars" in text
     assert "openjdk-17-jre-headless" in text
     for pkg in ("contract", "im", "streaming", "analytics", "stack", "dashboards", "alerts",
-                "monitor"):  # fmt: skip
+                "monitor", "console"):  # fmt: skip
         assert re.search(rf"^COPY {pkg}/ {pkg}/$", text, re.M), pkg
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     assert users and users[-1] not in ("root", "0")
@@ -794,7 +806,8 @@ def test_only_the_proxy_is_published_beyond_loopback(services: dict[str, dict[st
                 continue
             assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
     assert sorted(published(services[PROXY])) == ["443:443", "443:443/udp", "80:80"]
-    assert "ports" not in services["server"] and "ports" not in services["grafana"]
+    for name in ("server", "grafana", "console"):
+        assert "ports" not in services[name], name
 
 
 def test_the_nodes_trust_the_proxy_alone(
@@ -807,7 +820,7 @@ def test_the_nodes_trust_the_proxy_alone(
                  compose["networks"]["edge"]["ipam"]["config"])  # fmt: skip
     assert address in subnet
     assert environment(services["server"])["IM_TRUSTED_PROXIES"] == str(address)
-    for name in ("server", "grafana"):
+    for name in ("server", "grafana", "console"):
         assert set(services[name]["networks"]) == {"default", "edge"}, name
     assert "${PUBLIC_HOST:?" in environment(services[PROXY])["PUBLIC_HOST"]
 
@@ -837,6 +850,21 @@ def test_the_proxy_serves_the_nodes_http_port_with_sticky_balancing(
     assert (f"./{CADDYFILE.relative_to(ROOT)}", "/etc/caddy/Caddyfile", "ro") in mounts(
         services[PROXY]
     )
+
+
+def test_the_console_is_served_by_the_proxy_under_its_base_path(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    _, site = _caddy_site()
+    env = environment(services["console"])
+    base, port = env["IM_CONSOLE_BASE_PATH"], env["IM_CONSOLE_PORT"]
+    assert base == "/console" and env["IM_CONSOLE_SECURE_COOKIE"] == "true"
+    assert re.search(rf"handle {base}/\* \{{\s*reverse_proxy console:{port}\s*\}}", site), site
+    assert f"redir {base} {base}/" in site
+    # Before the catch-all `handle` of the nodes (Caddy picks the first matching handle).
+    assert site.index(f"handle {base}/*") < site.index("dynamic a")
+    assert services["console"]["command"] == ["python", "-m", "console"]
+    assert services[PROXY]["depends_on"]["console"] == {"condition": "service_healthy"}
 
 
 def test_grafana_is_served_by_the_proxy_under_its_sub_path(
@@ -1029,8 +1057,10 @@ def test_depends_on_waits_for_health_or_completion(services: dict[str, dict[str,
             else:
                 assert cond == "service_healthy", (name, dep)
                 assert "healthcheck" in services[dep], (name, dep)
-    for name in PROGRAMS:
-        assert "kafka-init" in services[name]["depends_on"], name
+    for name, (cls, _) in PROGRAMS.items():
+        if "IM_KAFKA_BOOTSTRAP" in names_read(cls):  # the console reads no Kafka
+            assert "kafka-init" in services[name]["depends_on"], name
+    assert {"server", "analytics"} <= set(services["console"]["depends_on"])
     for name in ("server", "monitor"):
         assert "redis" in services[name]["depends_on"]
     assert {"clickhouse"} <= set(services["analytics"]["depends_on"])

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alerts.settings import AlertSettings
 from analytics.settings import AnalyticsSettings
+from console.settings import ConsoleSettings
 from im.envconfig import env_names
 from im.settings import ServerSettings
 from monitor.settings import MonitorSettings
@@ -25,6 +26,7 @@ def test_every_setting_is_documented() -> None:
             StackSettings,
             MonitorSettings,
             AlertSettings,
+            ConsoleSettings,
         )
         for n, _ in env_names(cls)
     }

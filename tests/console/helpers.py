@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import httpx
 
+from stack import probes
+from stack.procs import Proc
 from tests.alerts.helpers import PASSWORD, staff
 from tests.client import User
+from tests.waiting import wait_until_sync
 
 CSRF = {"x-console": "1"}
 
@@ -23,3 +28,15 @@ async def member(node: str, console: str, role: str) -> tuple[User, httpx.AsyncC
     """A new account with `role` (made by the stack's admin) and its console session."""
     user = await staff(node, role)
     return user, await sign_in(console, user.username, PASSWORD)
+
+
+def start(proc: Proc, module: str, env: dict[str, str], url: str) -> None:
+    """`python -m <module>` as `proc`, waited for until `url` answers."""
+    proc.stop()
+    proc.start([sys.executable, "-m", module], env)
+
+    def ready() -> bool:
+        assert proc.running(), proc.tail()
+        return probes.http_ready(url) is None
+
+    wait_until_sync(ready, 60, what=f"{module} ready", interval=0.2)

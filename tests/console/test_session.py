@@ -147,3 +147,14 @@ async def test_bad_bodies(running: Running) -> None:
     http = await sign_in(running.console, ADMIN, ADMIN_PW)
     async with aclosing(http):
         assert (await http.get("/api/session")).json()["pages"] == ["live", "alerts", "admin"]
+
+
+async def test_files_outside_the_static_folder_and_unlisted_packages_are_404(
+    running: Running,
+) -> None:
+    async with httpx.AsyncClient(base_url=running.console) as http:
+        for path in ("/static/%2e%2e/index.html", "/static/%2e%2e/%2e%2e/app.py",
+                     "/static/no-such.js", "/vendor/left-pad/index.js",
+                     "/vendor/%2e%2e/%2e%2e/session.py"):  # fmt: skip
+            r = await http.get(path)
+            assert r.status_code == 404, (path, r.text)

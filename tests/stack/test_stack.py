@@ -90,8 +90,8 @@ def test_each_node_has_its_own_ops_port_and_no_two_services_share_a_port() -> No
     settings = load(StackSettings, {"IM_NODES": "3"})
     ports = [p for svc in all_services(settings) for p in svc.ports(settings)]
     # Redis, Kafka (2), each node (client and ops), analytics, the collector, the
-    # alert evaluator, Flink (REST, RPC): all different.
-    assert len(ports) == len(set(ports)) == 1 + 2 + 2 * 3 + 1 + 1 + 1 + 2
+    # alert evaluator, the console, Flink (REST, RPC): all different.
+    assert len(ports) == len(set(ports)) == 1 + 2 + 2 * 3 + 1 + 1 + 1 + 1 + 2
     clash = load(StackSettings, {"IM_NODES": "3", "IM_OPS_PORT": "8082"})  # node 3's client port
     assert port_conflicts(all_services(clash), clash) == ["port 8082: server-1, server-3"]
 
