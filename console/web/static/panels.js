@@ -110,6 +110,8 @@ function thresholdLines(panel, results) {
   return thresholds(panel, results).filter((s) => Number.isFinite(s.value));
 }
 
+const LEGEND_PX = 24;
+
 function timeseries(panel, results, body) {
   const uPlot = window.uPlot;
   const { times, series } = timeSeries(results.A);
@@ -136,7 +138,7 @@ function timeseries(panel, results, body) {
   const hi = Math.max(...ys, ...lines.map((l) => l.value));
   const opts = {
     width: Math.max(120, body.clientWidth),
-    height: Math.max(60, body.clientHeight - 28),
+    height: Math.max(60, body.clientHeight - LEGEND_PX),
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
     scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(lo, min), hi > lo ? Math.max(hi, max) * 1.05 : max + 1] } },
     axes: [
@@ -170,12 +172,22 @@ function timeseries(panel, results, body) {
   };
   const data = [times.map((t) => t / 1000), ...series.map((s) => s.values)];
   const plot = new uPlot(opts, data, chart);
-  const legend = chart.querySelector(".u-legend");
-  const fit = () => plot.setSize({ width: Math.max(120, body.clientWidth), height: Math.max(60, body.clientHeight - (legend ? legend.offsetHeight : 0) - 4) });
-  fit();
+  // The legend is one line (console.css: .u-legend), so the plot is the body less LEGEND_PX;
+  // resizes are applied once per frame, from the body's size then.
+  let frame = 0;
+  const fit = () => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => {
+      const width = Math.max(120, body.clientWidth);
+      const height = Math.max(60, body.clientHeight - LEGEND_PX);
+      if (width !== plot.width || height !== plot.height) plot.setSize({ width, height });
+    });
+  };
+  plot.setSize({ width: Math.max(120, body.clientWidth), height: Math.max(60, body.clientHeight - LEGEND_PX) });
   const ro = new ResizeObserver(fit);
   ro.observe(body);
   return () => {
+    cancelAnimationFrame(frame);
     ro.disconnect();
     plot.destroy();
   };

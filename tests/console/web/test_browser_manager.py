@@ -125,7 +125,16 @@ async def test_manager_reply_rate_dashboard_draws_matches_clickhouse_and_follows
     assert await table.all_inner_texts() == [chosen]
     assert f"var-agent={chosen}" in page.url  # the view is in the link
     await page.click("#var-agent")  # closes the list
+    # The charts fill their panels (uPlot sized to the panel body, less its legend).
+    charts_js = (
+        "() => [...document.querySelectorAll('.panel-timeseries')].map(p =>"
+        " [p.querySelector('.panel-body').clientHeight, p.querySelector('.u-wrap').clientHeight,"
+        " p.querySelector('.u-legend').offsetHeight])"
+    )
+    heights = await page.evaluate(charts_js)
+    assert all(wrap >= body - legend - 4 for body, wrap, legend in heights), heights
     await shot(page, "manager-reply-rate")
+    assert heights == await page.evaluate(charts_js), "the screenshot resized the charts"
     assert took < 30, took
     # The link reproduces the view.
     again = await page.context.new_page()
