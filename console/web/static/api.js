@@ -56,28 +56,37 @@ export function toLogin() {
   location.assign(`login?next=${encodeURIComponent(next)}`);
 }
 
-// Panel queries: at most QUERY_SLOTS in flight (analytics runs 2 at once and answers 503
-// to more), and a 503 is tried again after a pause, a few times.
-const QUERY_SLOTS = 2;
-let running = 0;
-const waiting = [];
-
-async function slot() {
-  if (running < QUERY_SLOTS) {
-    running += 1;
-    return;
+// Panel queries: at most two in flight (analytics runs 2 at once and answers 503 to more),
+// and of those at most one `heavy` (over raw events: two of those at once only slow each
+// other down on a small machine, while the quick ones wait); a 503 is tried again after a
+// pause, a few times.
+class Gate {
+  constructor(n) {
+    this.free = n;
+    this.waiting = [];
   }
-  await new Promise((resolve) => waiting.push(resolve));
+
+  async take() {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give() {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
 }
 
-function release() {
-  const next = waiting.shift();
-  if (next) next();
-  else running -= 1;
-}
+const slots = new Gate(2);
+const heavyLane = new Gate(1);
 
-export async function panelQuery(path, body) {
-  await slot();
+export async function panelQuery(path, body, heavy = false) {
+  if (heavy) await heavyLane.take();
+  await slots.take();
   try {
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -88,6 +97,7 @@ export async function panelQuery(path, body) {
       }
     }
   } finally {
-    release();
+    slots.give();
+    if (heavy) heavyLane.give();
   }
 }

@@ -6,7 +6,7 @@
 
 import { ApiError, get, panelQuery, toLogin } from "./api.js";
 import { clear, fill, h } from "./dom.js";
-import { draw } from "./panels.js";
+import { draw, uplotReady } from "./panels.js";
 import { RANGES, REFRESHES, durationMs, isoMinute, label, resolve } from "./time.js";
 import { Variable } from "./variables.js";
 
@@ -32,8 +32,8 @@ export function layout(panels) {
   return out;
 }
 
-// Panels over raw events first: with two queries at a time, the slow ones should not
-// wait behind the quick ones (the longest-first order shortens the whole load).
+// Panels over raw events first (the slow ones should not wait behind the quick ones), one
+// at a time beside the quick ones (api.js panelQuery).
 function weight(panel) {
   const sql = (panel.targets || []).map((t) => t.rawSql || "").join(" ");
   return /\b(chat_events|session_events|ops_samples)\b/.test(sql) ? 1 : 0;
@@ -118,11 +118,11 @@ class DashboardView {
     history.replaceState(null, "", `${location.pathname}?${q}`);
   }
 
-  async query(panelId, refId, range, width) {
+  async query(panelId, refId, range, width, heavy = false) {
     const interval = Math.max(1000, Math.round((range.to - range.from) / Math.max(1, width)));
     return panelQuery(`api/dashboards/${encodeURIComponent(this.dash.uid)}/panels/${panelId}/query`, {
       from_ms: range.from, to_ms: range.to, interval_ms: interval, variables: this.wireVars(), ref_id: refId,
-    });
+    }, heavy);
   }
 
   async loadVariables(range) {
@@ -173,11 +173,18 @@ class DashboardView {
     let failure = null;
     await Promise.all(targets.map(async (t) => {
       try {
-        results[t.refId] = await this.query(p.panel.id, t.refId, range, p.body.clientWidth || 600);
+        results[t.refId] = await this.query(p.panel.id, t.refId, range, p.body.clientWidth || 600, weight(p.panel) > 0);
       } catch (e) {
         failure = failure || e;
       }
     }));
+    if (p.panel.type === "timeseries" && !failure) {
+      try {
+        await uplotReady();
+      } catch (e) {
+        failure = e;
+      }
+    }
     if (gen !== this.generation) return;
     p.el.removeAttribute("aria-busy");
     if (p.dispose) p.dispose();

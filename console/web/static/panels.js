@@ -1,7 +1,17 @@
 // One renderer per Grafana panel type: timeseries (uPlot), stat, table, barchart,
 // heatmap and text. Each draws into `body` from the panel's query answers by refId.
-// uPlot is its minified build (vendor/uplot/uPlot.iife.min.js, loaded by index.html, 51 kB
-// where the ES module build is 145 kB): window.uPlot.
+// uPlot is its minified build (vendor/uplot/uPlot.iife.min.js, 51 kB where the ES module
+// build is 145 kB), loaded `async` by index.html so the page starts without waiting for it:
+// window.uPlot, once `uplotReady()` has resolved.
+
+export function uplotReady() {
+  if (window.uPlot) return Promise.resolve();
+  const script = document.getElementById("uplot-js");
+  return new Promise((resolve, reject) => {
+    script.addEventListener("load", resolve, { once: true });
+    script.addEventListener("error", () => reject(new Error("the charting library did not load")), { once: true });
+  });
+}
 
 import { append, h, utc } from "./dom.js";
 import { PALETTE, colorFor, cssColor, isEmpty, kind, num, thresholds, timeSeries, unitOf } from "./frames.js";
