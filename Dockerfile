@@ -20,6 +20,12 @@ RUN mvn --batch-mode --quiet -f stack/maven/flink.pom.xml \
         dependency:copy-dependencies -DoutputDirectory=/jars \
  && ls -l /jars
 
+# --- build stage: the console page's npm packages (uPlot), from its lock file ----
+FROM node:20.19.5-bookworm-slim AS web
+WORKDIR /build
+COPY console/web/package.json console/web/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && ls node_modules
+
 # --- runtime ------------------------------------------------------------------
 # Debian 12 (bookworm) still packages OpenJDK 17, which PyFlink 2.2 runs on.
 FROM python:3.11.14-slim-bookworm
@@ -61,6 +67,8 @@ COPY dashboards/ dashboards/
 COPY alerts/ alerts/
 COPY monitor/ monitor/
 COPY console/ console/
+# The console serves /vendor/<package>/ from console/web/node_modules/<package>/dist.
+COPY --from=web /build/node_modules/ console/web/node_modules/
 
 # PYTHONPATH: `python -m ...` from any folder, and the Python process that
 # `flink run -pym streaming` starts finds the modules too.
