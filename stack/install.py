@@ -98,6 +98,7 @@ def ensure_npm(folder: Path, say: Say) -> None:
             raise InstallError(
                 f"{' '.join(argv)} in {folder} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
             )
+        stamp.parent.mkdir(exist_ok=True)  # npm makes none for a package without dependencies
         stamp.write_text(digest)
 
 
