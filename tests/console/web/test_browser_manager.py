@@ -142,6 +142,14 @@ async def test_manager_reply_rate_dashboard_draws_matches_clickhouse_and_follows
     await rendered(again)
     cells = again.locator('.panel[data-panel-id="6"] tbody tr td:first-child')
     assert await cells.all_inner_texts() == [chosen]
+    # The time picker and the auto-refresh go into the link too; the variable stays.
+    await again.select_option("#range", "now-7d")
+    await rendered(again)
+    await again.select_option("#refresh", "10s")
+    assert "from=now-7d&to=now" in again.url and "refresh=10s" in again.url, again.url
+    assert f"var-agent={chosen}" in again.url
+    states = await panel_states(again)
+    assert not [v for v in states.values() if v.startswith("error")], states
     await page.context.close()
 
 
