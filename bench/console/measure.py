@@ -54,7 +54,8 @@ MEASURE_JS = r"""() => {
     states[p.dataset.state] = (states[p.dataset.state] || 0) + 1;
   }
   const queries = res.map((r) =>
-    [r.name.replace(/^.*\/(panels\/)?/, ""), Math.round(r.startTime), Math.round(r.duration)]);
+    [r.name.replace(r.name.includes("/panels/") ? /^.*\/panels\// : /^.*\//, ""),
+     Math.round(r.startTime), Math.round(r.duration)]);
   const ready = Math.round(nav.domContentLoadedEventEnd);
   queries.unshift(["page", Math.round(nav.responseStart), ready]);
   return {render_ms: mark ? mark.startTime : -1, requests: res.length + 1, states, queries,

@@ -66,12 +66,14 @@ class Gate {
     this.waiting = [];
   }
 
-  async take() {
+  // null when taken at once (no await: the caller goes on in the same turn, so queries
+  // start in the order they were asked for), else a promise of the turn.
+  take() {
     if (this.free > 0) {
       this.free -= 1;
-      return;
+      return null;
     }
-    await new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   give() {
@@ -85,8 +87,10 @@ const slots = new Gate(2);
 const heavyLane = new Gate(1);
 
 export async function panelQuery(path, body, heavy = false) {
-  if (heavy) await heavyLane.take();
-  await slots.take();
+  const lane = heavy ? heavyLane.take() : null;
+  if (lane) await lane;
+  const slot = slots.take();
+  if (slot) await slot;
   try {
     for (let attempt = 0; ; attempt += 1) {
       try {
