@@ -9,8 +9,10 @@ waits, which no result holds, from the raw `chat_events` of the range's last
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import dashboard
+from grafana_foundation_sdk.builders import dashboard, heatmap
+from grafana_foundation_sdk.models import common as mcommon
 from grafana_foundation_sdk.models import dashboard as mdash
+from grafana_foundation_sdk.models import heatmap as mheat
 
 from dashboards import cssql
 from dashboards.alerting import rules_markdown
@@ -150,14 +152,27 @@ def _tables(d: dashboard.Dashboard) -> dashboard.Dashboard:
              "first wait there), in buckets; the last: not answered within the bound. From "
              "the raw events.", "short"),
              cssql.first_response(), "first_response"))
-        .with_panel(table_panel((8, "Busiest weekday × hour (UTC)", "Waits started per "
-             "weekday and hour of the day over the range (pick weeks for a full picture), "
-             "from the 5-minute windows.", "short"), busiest, w=24, h=7))
+        .with_panel(_busiest(busiest))
         .with_panel(table_panel((9, "Longest waits", "The 20 waits of the range's last 24 hours "
              "that waited longest (raw events), with their conversation, session and agent: "
              "reply_s is the reply "
              f"time, empty when not answered by the range's end + {BOUND}; waited_s is "
              "the reply time or at least that long.", "s"), cssql.longest_waits(), w=24))
+    )  # fmt: skip
+
+
+def _busiest(sql: str) -> heatmap.Panel:
+    """A weekday × hour heatmap of the table answer: one row per weekday, h00..h23 cells."""
+    return (
+        heatmap.Panel().id(8).title("Busiest weekday × hour (UTC)")
+        .description("Waits started per weekday and hour of the day over the range (pick "
+                     "weeks for a full picture), from the 5-minute windows.")
+        .unit("short").span(24).height(7).datasource(DATASOURCE)
+        .with_target(Query(sql, Format.TABLE)).calculate(False)
+        .color(heatmap.HeatmapColorOptions().mode(mheat.HeatmapColorMode.SCHEME)
+               .scheme("Oranges").steps(64).exponent(0.5).fill("dark-orange")
+               .reverse(False))
+        .show_value(mcommon.VisibilityMode.AUTO)
     )  # fmt: skip
 
 

@@ -1,12 +1,16 @@
-"""Install what the local stack needs and is missing: Debian packages, jars.
+"""Install what the local stack needs and is missing: Debian packages, jars, the
+console page's npm packages.
 
 Jars come from Maven Central through `mvn dependency:copy-dependencies` on
 the POMs in stack/maven/, into a cache folder keyed by the POM's content, so
-a second run (or another clone on the same machine) downloads nothing.
+a second run (or another clone on the same machine) downloads nothing. The
+console's charting library comes from the npm registry by `npm ci` in
+console/web (its package-lock.json pins it), again only when the lock changed.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -17,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 MAVEN_DIR = Path(__file__).with_name("maven")
+CONSOLE_WEB = Path(__file__).resolve().parent.parent / "console" / "web"
 Say = Callable[[str], None]
 _DOWNLOADED = re.compile(r"Downloaded from \S+: (\S+)")
 
@@ -27,6 +32,10 @@ _SYSTEM = {
     "mvn": "maven",
     # Tests run a real Alertmanager on loopback (tests/alerts/test_alertmanager.py).
     "prometheus-alertmanager": "prometheus-alertmanager",
+    # The console page's npm packages (npm ci in console/web); npm brings Node.
+    "npm": "npm",
+    # The console's browser tests and benchmark drive Debian's Chromium (Playwright).
+    "chromium": "chromium",
 }
 
 
@@ -46,12 +55,17 @@ def _java_major() -> int:
 
 
 def ensure_system(say: Say) -> None:
-    """apt-get install the packages whose commands are missing (as root)."""
+    """apt-get install the packages whose commands are missing (as root), then the
+    console page's npm packages."""
     missing = [pkg for cmd, pkg in _SYSTEM.items() if shutil.which(cmd) is None]
     if shutil.which("java") and _java_major() < 17:
         missing.append("openjdk-17-jre-headless")  # Kafka 4 brokers need Java 17+
-    if not missing:
-        return
+    if missing:
+        _apt_install(missing, say)
+    ensure_npm(CONSOLE_WEB, say)
+
+
+def _apt_install(missing: list[str], say: Say) -> None:
     say(f"installing Debian packages: {' '.join(missing)}")
     for argv in (
         ["apt-get", "update", "-qq"],
@@ -62,6 +76,31 @@ def ensure_system(say: Say) -> None:
             raise InstallError(
                 f"{' '.join(argv)} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
             )
+
+
+def ensure_npm(folder: Path, say: Say) -> None:
+    """`npm ci` in `folder` when its node_modules is missing or older than its lock
+    (a stamp in node_modules holds the digest of the package-lock.json it came from)."""
+    lock_file = folder / "package-lock.json"
+    if not lock_file.exists():
+        return
+    digest = hashlib.sha256(lock_file.read_bytes()).hexdigest()
+    stamp = folder / "node_modules" / ".installed-lock"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    with open(folder / ".npm-install.lock", "w") as guard:  # one install at a time
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        say(f"installing the npm packages of {folder} (npm ci)")
+        argv = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+        proc = subprocess.run(argv, cwd=folder, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise InstallError(
+                f"{' '.join(argv)} in {folder} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+            )
+        stamp.parent.mkdir(exist_ok=True)  # npm makes none for a package without dependencies
+        stamp.write_text(digest)
 
 
 def ensure_jars(cache_dir: Path, pom_name: str, say: Say) -> Path:

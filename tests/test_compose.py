@@ -151,7 +151,8 @@ REQUIRED = SECRETS | {"PUBLIC_HOST", "IM_ADMIN_USERNAME"}
 BROWSER_LINKS = {"IM_ALERT_EXTERNAL_URL", "IM_GRAFANA_URL"}
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (inside a container, behind published ports)
 DEV_TOOLS = {"pytest", "pytest-asyncio", "pytest-timeout", "hypothesis", "ruff", "mypy", "py-spy",
-             "grafana-foundation-sdk"}  # the last builds dashboards/build, committed  # fmt: skip
+             "grafana-foundation-sdk",  # builds dashboards/build, committed
+             "playwright"}  # the console's browser tests drive Debian's chromium  # fmt: skip
 
 _INTERP = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)((?::?[?-])[^}]*)?\}")
 
