@@ -74,7 +74,7 @@ def rules_markdown(uid: str) -> str:
         "Thresholds drawn on the panels are these params. Runbooks are served by the "
         "evaluator at `<IM_ALERT_EXTERNAL_URL>/runbooks/NAME.md`.",
         "",
-        "| alert | severity | team | for | condition | summary | runbook |",
+        "| alert | severity | team | for | condition | summary (template) | runbook |",
         "|---|---|---|---|---|---|---|",
     ]
     return "\n".join([*head, *(_row(r) for r in rules)]) + "\n"

@@ -157,7 +157,8 @@ def _tables(d: dashboard.Dashboard) -> dashboard.Dashboard:
              "that waited longest (raw events), with their conversation, session and agent: "
              "reply_s is the reply "
              f"time, empty when not answered by the range's end + {BOUND}; waited_s is "
-             "the reply time or at least that long.", "s"), cssql.longest_waits(), w=24))
+             "the reply time or at least that long.", "none"), cssql.longest_waits(), w=24,
+             columns={"reply_s": "s", "waited_s": "s"}))
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ plugin, never a uid: whichever ClickHouse datasource the Grafana has.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -110,8 +111,10 @@ def timeseries(
 def stat_panel(
     spec: Spec, sql: str, *, w: int = 6, h: int = 5,
     thresholds: dashboard.ThresholdsConfig | None = None, extra: tuple[Query, ...] = (),
+    columns: Mapping[str, str] | None = None,
 ) -> stat.Panel:  # fmt: skip
-    """The last value of each column of a one-row (or time series) answer."""
+    """The last value of each column of a one-row (or time series) answer; `columns`: a
+    column's own unit where it is not the panel's (a byName override)."""
     pid, title, description, unit = spec
     p = (
         stat.Panel().id(pid).title(title).description(description).unit(unit).span(w).height(h)
@@ -124,15 +127,24 @@ def stat_panel(
     )  # fmt: skip
     for q in extra:
         p = p.with_target(q)
+    for name, own in (columns or {}).items():
+        p = p.override_by_name(name, units(own))
     return p
 
 
-def table_panel(spec: Spec, sql: str, *, w: int = 12, h: int = 8) -> table.Panel:
+def table_panel(
+    spec: Spec, sql: str, *, w: int = 12, h: int = 8, columns: Mapping[str, str] | None = None
+) -> table.Panel:
+    """A table; the panel's unit is every numeric column's but those of `columns`, which
+    get their own (a byName override each), e.g. {"rank": "none", "bytes": "bytes"}."""
     pid, title, description, unit = spec
-    return (
+    p = (
         table.Panel().id(pid).title(title).description(description).unit(unit).span(w).height(h)
         .datasource(DATASOURCE).with_target(Query(sql, Format.TABLE)).thresholds(_plain())
     )  # fmt: skip
+    for name, own in (columns or {}).items():
+        p = p.override_by_name(name, units(own))
+    return p
 
 
 def bars_panel(spec: Spec, sql: str, x_field: str, *, w: int = 12, h: int = 8) -> barchart.Panel:

@@ -64,16 +64,17 @@ def build() -> dashboard.Dashboard:
              "sample).", "short"),
              opsql.gauge_by("redis_family_keys", "family", name="keys"), w=24, stack=True))
         .with_panel(table_panel((10, "Slow log", "The newest 100 slow-log entries of the range "
-             "(command name only, never its arguments) and how long each ran.", "s"),
-             slowlog, w=8))
+             "(command name only, never its arguments) and how long each ran.", "none"),
+             slowlog, w=8, columns={"duration_s": "s"}))
         .with_panel(table_panel((11, "Big keys", "The biggest keys of the newest round's sample "
-             "(MEMORY USAGE), by family and type; key names are never sampled.", "bytes"),
+             "(MEMORY USAGE), by family and type; key names are never sampled.", "none"),
              opsql.latest("redis_big_key_bytes", f"{rank}, s.labels['type'] AS type,\n"
-                          "       s.value AS bytes", "rank"), w=8))
+                          "       s.value AS bytes", "rank"), w=8, columns={"bytes": "bytes"}))
         .with_panel(table_panel((12, "Hot keys", "The most accessed keys of the newest complete "
              "hot-key window (the servers' sampled counts), accesses per second, by family.",
-             "cps"), opsql.latest("redis_hot_key_accesses_per_second",
-                                  f"{rank}, s.value AS per_second", "rank"), w=8))
+             "none"), opsql.latest("redis_hot_key_accesses_per_second",
+                                  f"{rank}, s.value AS per_second", "rank"), w=8,
+             columns={"per_second": "cps"}))
         .with_panel(markdown(13, "Alert rules on this dashboard", "The rules of alerts/rules/ "
              "that link here", rules_markdown(UID), h=10))
     )  # fmt: skip

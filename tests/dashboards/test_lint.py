@@ -17,7 +17,7 @@ from dashboards.grafana import PLUGIN
 
 BOARDS = load()
 DATASOURCE = {"type": PLUGIN, "uid": "${datasource}"}
-UNITS = {"percentunit", "s", "short", "bytes", "ops", "cps"}
+UNITS = {"percentunit", "s", "short", "none", "bytes", "ops", "cps"}
 
 
 def _panels() -> list[tuple[str, dict[str, Any]]]:
@@ -47,6 +47,8 @@ def test_panel(uid: str, panel: dict[str, Any]) -> None:
         assert "targets" not in panel
         return
     assert panel["fieldConfig"]["defaults"]["unit"] in UNITS
+    for o in panel["fieldConfig"].get("overrides", []):
+        assert all(p["value"] in UNITS for p in o["properties"] if p["id"] == "unit")
     assert panel["datasource"] == DATASOURCE
     assert panel["targets"], "no query"
     for t in panel["targets"]:
