@@ -22,15 +22,55 @@ export function num(v) {
   return Number.isFinite(x) ? x : null;
 }
 
-export function unitOf(panel, name) {
+// Grafana's matchers of fieldConfig.overrides: byName (the column's name) and byRegexp
+// ("/re/flags", else the whole name, as Grafana's stringToJsRegex).
+function matches(matcher, name) {
+  if (!matcher) return false;
+  if (matcher.id === "byName") return matcher.options === name;
+  if (matcher.id !== "byRegexp" || typeof matcher.options !== "string") return false;
+  const m = /^\/(.*)\/([gimsuy]*)$/.exec(matcher.options);
+  try {
+    return (m ? new RegExp(m[1], m[2].replace("g", "")) : new RegExp(`^${matcher.options}$`)).test(name);
+  } catch {
+    return false;
+  }
+}
+
+// A column's field config: the panel's defaults, then each override matching it in order
+// (unit, displayName, decimals, custom.width).
+export function fieldOf(panel, name) {
   const fc = panel.fieldConfig || {};
+  const d = fc.defaults || {};
+  const out = { unit: d.unit || "short", displayName: null, decimals: d.decimals ?? null,
+    width: (d.custom || {}).width ?? null };
   for (const o of fc.overrides || []) {
-    if (o.matcher && o.matcher.id === "byName" && o.matcher.options === name) {
-      const u = (o.properties || []).find((p) => p.id === "unit");
-      if (u) return u.value;
+    if (!matches(o.matcher, name)) continue;
+    for (const p of o.properties || []) {
+      if (p.id === "unit") out.unit = p.value || "short";
+      else if (p.id === "displayName") out.displayName = p.value || null;
+      else if (p.id === "decimals") out.decimals = p.value ?? null;
+      else if (p.id === "custom.width") out.width = p.value ?? null;
     }
   }
-  return (fc.defaults || {}).unit || "short";
+  out.label = out.displayName || name;
+  return out;
+}
+
+export function unitOf(panel, name) {
+  return fieldOf(panel, name).unit;
+}
+
+// Rows sorted by column `index` ("asc" or "desc"; anything else: as they came), numbers
+// and times by value, text by locale; empty cells last either way.
+export function sortRows(rows, index, k, dir) {
+  if (dir !== "asc" && dir !== "desc") return rows;
+  const key = (v) => (v == null || v === "" ? null : k === "number" ? num(v) : k === "time" ? toMs(v) : String(v));
+  const sign = dir === "asc" ? 1 : -1;
+  return rows.map((r, n) => [key(r[index]), n, r]).sort(([a, n], [b, m]) => {
+    if (a == null || b == null) return a == null && b == null ? n - m : a == null ? 1 : -1;
+    const c = typeof a === "string" ? a.localeCompare(b) : a - b;
+    return c ? sign * c : n - m;
+  }).map(([, , r]) => r);
 }
 
 export function isEmpty(result) {

@@ -13,20 +13,14 @@ export function uplotReady() {
   });
 }
 
+import { TIME_INCRS, isStacked, stack, timeLabels } from "./chart.js";
 import { append, h, utc } from "./dom.js";
-import { PALETTE, colorFor, cssColor, isEmpty, kind, num, thresholds, timeSeries, unitOf } from "./frames.js";
+import { PALETTE, colorFor, cssColor, fieldOf, isEmpty, kind, num, thresholds, timeSeries, unitOf } from "./frames.js";
 import { markdown } from "./markdown.js";
-import { toMs } from "./time.js";
+import { cell, table } from "./tables.js";
 import { formatValue } from "./units.js";
 
 const defaults = (panel) => (panel.fieldConfig || {}).defaults || {};
-
-function cell(value, k, unit) {
-  if (value == null) return "";
-  if (k === "time") return utc(toMs(value));
-  if (k === "number") return formatValue(num(value), unit);
-  return String(value);
-}
 
 function stat(panel, results, body) {
   const res = results.A;
@@ -38,25 +32,13 @@ function stat(panel, results, body) {
     for (const row of res.rows) if (row[f.i] != null) last = row[f.i];
     const value = f.k === "number" ? num(last) : last;
     const color = f.k === "number" ? colorFor(steps, value) : null;
+    const field = fieldOf(panel, f.c.name);
     const big = h("div", { class: "stat-value", dataset: { value: value == null ? "" : String(value), field: f.c.name } },
-      f.k === "number" ? formatValue(value, unitOf(panel, f.c.name)) : value == null ? "–" : String(value));
+      f.k === "number" ? formatValue(value, field.unit, field.decimals) : value == null ? "–" : String(value));
     if (color) big.style.color = cssColor(color);
-    box.append(h("div", { class: "stat-field" }, fields.length > 1 ? h("div", { class: "stat-name" }, f.c.name) : null, big));
+    box.append(h("div", { class: "stat-field" }, fields.length > 1 ? h("div", { class: "stat-name" }, field.label) : null, big));
   }
   body.append(box);
-}
-
-function table(panel, results, body) {
-  const res = results.A;
-  const kinds = res.columns.map((c, i) => kind(c, res.rows, i));
-  const units = res.columns.map((c) => unitOf(panel, c.name));
-  body.append(
-    h("div", { class: "table-wrap" },
-      h("table", { class: "grid" },
-        h("thead", {}, h("tr", {}, res.columns.map((c, i) => h("th", { scope: "col", class: kinds[i] === "number" ? "num" : null }, c.name)))),
-        h("tbody", {}, res.rows.map((row) => h("tr", {}, row.map((v, i) =>
-          h("td", { class: kinds[i] === "number" ? "num" : null, dataset: { raw: v == null ? "" : String(v) } }, cell(v, kinds[i], units[i])))))))),
-  );
 }
 
 function bars(panel, results, body) {
@@ -70,7 +52,7 @@ function bars(panel, results, body) {
   for (const row of res.rows) for (const i of vals) max = Math.max(max, num(row[i]) || 0);
   const list = h("div", { class: "bars", role: "list" });
   for (const row of res.rows) {
-    const label = xi >= 0 ? cell(row[xi], kinds[xi], "none") : "";
+    const label = xi >= 0 ? cell(row[xi], kinds[xi], { unit: "none" }) : "";
     for (const [n, i] of vals.entries()) {
       const v = num(row[i]);
       const bar = h("span", { class: "bar" });
@@ -131,28 +113,35 @@ function timeseries(panel, results, body) {
   const lines = thresholdLines(panel, results);
   const chart = h("div", { class: "chart" });
   body.append(chart);
+  // Stacked: uPlot draws the running sums, bands fill between neighbours, and the legend
+  // shows each series' own value.
+  const stacked = isStacked(panel) ? stack(series.map((s) => s.values)) : null;
+  const drawn = stacked ? stacked.data : series.map((s) => s.values);
   const seriesOpts = series.map((s, n) => {
     const c = PALETTE[n % PALETTE.length];
+    const field = fieldOf(panel, s.name === s.column ? s.name : s.column);
     return {
-      label: s.name,
+      label: s.name === s.column ? field.label : s.name,
       stroke: c,
       width: asBars ? 0 : 1.5,
-      fill: asBars ? c + "cc" : c + "14",
+      fill: asBars ? c + "cc" : stacked ? (n === 0 ? c + "40" : undefined) : c + "14",
       paths: asBars ? uPlot.paths.bars({ size: [0.8, 40] }) : undefined,
       points: { show: times.length < 3 },
-      value: (_u, v) => formatValue(v, unitOf(panel, s.column)),
+      value: (_u, _v, _si, idx) => formatValue(idx == null ? null : s.values[idx], field.unit, field.decimals),
     };
   });
-  const ys = series.flatMap((s) => s.values).filter((v) => v != null);
+  const ys = drawn.flat().filter((v) => v != null);
   const lo = Math.min(0, ...ys, ...lines.map((l) => l.value));
   const hi = Math.max(...ys, ...lines.map((l) => l.value));
   const opts = {
     width: Math.max(120, body.clientWidth),
     height: Math.max(60, body.clientHeight - LEGEND_PX),
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
+    bands: stacked ? stacked.bands.map((b) => ({ ...b, fill: PALETTE[(b.series[0] - 1) % PALETTE.length] + "40" })) : [],
     scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(lo, min), hi > lo ? Math.max(hi, max) * 1.05 : max + 1] } },
     axes: [
-      { stroke: "#5b6470", grid: { stroke: "#e3e6ea", width: 1 }, ticks: { stroke: "#d0d4d9" } },
+      { stroke: "#5b6470", grid: { stroke: "#e3e6ea", width: 1 }, ticks: { stroke: "#d0d4d9" },
+        space: 64, incrs: TIME_INCRS, values: (_u, splits, _ax, _space, incr) => timeLabels(splits, incr) },
       { stroke: "#5b6470", grid: { stroke: "#e3e6ea", width: 1 }, ticks: { stroke: "#d0d4d9" },
         values: (_u, vals) => vals.map((v) => formatValue(v, unit)), size: 72 },
     ],
@@ -180,7 +169,7 @@ function timeseries(panel, results, body) {
       ],
     },
   };
-  const data = [times.map((t) => t / 1000), ...series.map((s) => s.values)];
+  const data = [times.map((t) => t / 1000), ...drawn];
   const plot = new uPlot(opts, data, chart);
   // The legend is one line (console.css: .u-legend), so the plot is the body less LEGEND_PX;
   // resizes are applied once per frame, from the body's size then.

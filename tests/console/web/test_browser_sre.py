@@ -7,6 +7,7 @@ resolves (then shows as resolved)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,9 +68,30 @@ async def test_sre_sees_the_big_key_and_an_alert_fire_and_resolve(
     cell = page.locator(f'.panel[data-panel-id="11"] td[data-raw="{size}"]')
     await cell.wait_for(state="attached", timeout=45_000)  # collector round + sink + refresh
     row = await cell.locator("xpath=..").locator("td").all_inner_texts()
-    # rank 1 (in the panel's unit, bytes, as Grafana shows it), family, type, size
-    assert row[1:3] == ["other", "string"] and row[0] in ("1", "1 B"), row
+    # rank 1 (a plain number: the bytes unit is the bytes column's own override), family,
+    # type, size in bytes
+    assert row[:3] == ["1", "other", "string"], row
     assert row[3].endswith(" MiB") and float(row[3][:-4]) == pytest.approx(size / 2**20, abs=0.01)
+    big = page.locator('.panel[data-panel-id="11"]')
+    ranks = await big.locator("tbody td:first-child").all_inner_texts()
+    assert ranks == [str(n) for n in range(1, len(ranks) + 1)] and len(ranks) >= 5, ranks
+    sizes = await big.locator("tbody td:nth-child(4)").all_inner_texts()
+    assert all(re.fullmatch(r"[\d.]+ (B|KiB|MiB)", s) for s in sizes), sizes
+    # Sorted by a header click: family ascending, then descending (text), bytes ascending.
+    await big.locator("th button", has_text="family").click()
+    fams = await big.locator("tbody td:nth-child(2)").all_inner_texts()
+    assert fams == sorted(fams) and len(set(fams)) > 1, fams
+    await big.locator("th button", has_text="family").click()
+    assert await big.locator("th[aria-sort=descending]").inner_text() == "family"
+    fams_desc = await big.locator("tbody td:nth-child(2)").all_inner_texts()
+    assert fams_desc == sorted(fams_desc, reverse=True) and fams_desc != fams, fams_desc
+    await big.locator("th button", has_text="bytes").click()
+    raw = await big.locator("tbody td:nth-child(4)").evaluate_all(
+        "(tds) => tds.map((t) => +t.dataset.raw)"
+    )
+    assert raw == sorted(raw) and raw[-1] == size, raw
+    rules = page.locator('.panel[data-panel-id="13"] th', has_text="summary (template)")
+    assert await rules.count() == 1
     await rendered(page)
     states = await panel_states(page)
     assert not [s for s in states.values() if s.startswith("error")], states

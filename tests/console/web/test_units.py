@@ -64,3 +64,53 @@ def test_time_ranges_resolve_against_now_and_parse_clickhouse_times() -> None:
         1_796_158_800_000, None, 1_796_158_800_000, 1_796_158_800_000, 1_796_000_000_000,
         10_000, 60_000, None,
     ]  # fmt: skip
+
+
+BIG_KEYS = {  # dashboards/build/im-redis.json's Big keys, and a regexp override
+    "fieldConfig": {
+        "defaults": {"unit": "none"},
+        "overrides": [
+            {"matcher": {"id": "byName", "options": "bytes"},
+             "properties": [{"id": "unit", "value": "bytes"}]},
+            {"matcher": {"id": "byRegexp", "options": "/_s$/"},
+             "properties": [{"id": "unit", "value": "s"}, {"id": "decimals", "value": 1},
+                            {"id": "displayName", "value": "seconds"},
+                            {"id": "custom.width", "value": 90}]},
+            {"matcher": {"id": "byRegexp", "options": "wait"},
+             "properties": [{"id": "unit", "value": "ms"}]},
+        ],
+    }
+}  # fmt: skip
+
+
+def test_each_column_gets_its_overrides_unit() -> None:
+    script = (
+        "import { fieldOf } from './frames.js'; import { formatValue } from './units.js';"
+        f"const p = {json.dumps(BIG_KEYS)};"
+        "const show = (name, v) => { const f = fieldOf(p, name);"
+        " return [f.label, formatValue(v, f.unit, f.decimals), f.width]; };"
+        "console.log(JSON.stringify([show('rank', 2), show('bytes', 3 * 1048576),"
+        " show('reply_s', 80), show('wait', 1500), show('waits', 1500),"
+        " fieldOf({}, 'x').unit]));"
+    )
+    assert run(script) == [
+        ["rank", "2", None],
+        ["bytes", "3 MiB", None],
+        ["seconds", "1.3 min", 90],
+        ["wait", "1.5 s", None],  # a plain regexp matches the whole name (Grafana's)
+        ["waits", "1500", None],
+        "short",
+    ]
+
+
+def test_table_rows_sort_by_a_column() -> None:
+    rows = [["b", 10, "2026-12-01 10:00:00"], ["a", 9, None], ["C", None, "2026-11-30 10:00:00"]]
+    script = (
+        "import { sortRows } from './frames.js';"
+        f"const rows = {json.dumps(rows)};"
+        "const first = (i, k, d) => sortRows(rows, i, k, d).map((r) => r[0]).join('');"
+        "console.log(JSON.stringify([first(1, 'number', 'asc'), first(1, 'number', 'desc'),"
+        " first(0, 'text', 'asc'), first(0, 'text', 'desc'), first(2, 'time', 'asc'),"
+        " first(1, 'number', null)]));"
+    )
+    assert run(script) == ["abC", "baC", "abC", "Cba", "Cba", "baC"]
