@@ -180,14 +180,17 @@ def _busiest(sql: str) -> heatmap.Panel:
 def _freshness(d: dashboard.Dashboard) -> dashboard.Dashboard:
     sql = (
         "SELECT (SELECT dateDiff('millisecond', maxOrNull(window_end), now64(3)) / 1000\n"
-        "        FROM reply_rates WHERE window_end > now() - INTERVAL 1 DAY) AS reply_rates_s,\n"
+        "        FROM reply_rates WHERE window_end > now() - INTERVAL 1 DAY\n"
+        "          AND window_end <= now64(3)) AS reply_rates_s,\n"
         "       (SELECT dateDiff('millisecond', maxOrNull(ts), now64(3)) / 1000\n"
-        "        FROM chat_events WHERE conv_kind = 'cs' AND ts > now() - INTERVAL 1 DAY)\n"
+        "        FROM chat_events WHERE conv_kind = 'cs' AND ts > now() - INTERVAL 1 DAY\n"
+        "          AND ts <= now64(3))\n"
         "         AS chat_events_s"
     )
     return d.with_panel(stat_panel((10, "Data freshness", "Seconds since the newest reply-rate "
         "window ended (a window is final about the bound plus the lateness after its end) and "
-        "since the newest raw cs message; empty when none in the last day.", "s"), sql,
+        "since the newest raw cs message; empty when none in the last day (rows stamped in the "
+        "future, from a skewed clock or a replay, are not fresh data and are left out).", "s"), sql,
         w=12, thresholds=limit(900)))  # fmt: skip
 
 

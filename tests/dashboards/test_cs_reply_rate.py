@@ -10,6 +10,7 @@ matters) and after it (the reply bound after the range's end matters).
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -234,3 +235,24 @@ async def test_the_raw_panels_read_the_ranges_last_day_only(
     assert sum(r["sessions"] for r in got) == len(want)
     _, got = await run(filled, query(UID, 9), end - 3 * 86_400_000, end)
     assert min(ms(r["start"]) for r in got) >= since
+
+
+async def test_freshness_counts_from_the_newest_row_not_from_one_stamped_in_the_future(
+    db: ClickHouse, events: list[dict[str, Any]]
+) -> None:
+    now = int(time.time() * 1000)
+    cs = next(e for e in events if e["conv_kind"] == "cs")
+    raw = [
+        {**cs, "id": f"{cs['id']}-{i}", "ts": now + d} for i, d in enumerate((-30_000, 3_600_000))
+    ]
+    await put(db, "chat_events", raw)
+    window = {"agent": "a", "waits": 1, "replied_5m": 1, "reply_rate": 1.0, "avg_reply_s": 1.0,
+              "p90_reply_s": 1.0}  # fmt: skip
+    await put(db, "reply_rates", [
+        {**window, "window_start": end - W, "window_end": end}
+        for end in (now - 60_000, now + 86_400_000)
+    ])  # fmt: skip
+    _, got = await run(db, query(UID, 10), FROM, TO, agent=ALL)
+    took = (time.time() * 1000 - now) / 1000
+    assert 60 <= got[0]["reply_rates_s"] <= 60 + took + 1
+    assert 30 <= got[0]["chat_events_s"] <= 30 + took + 1
