@@ -36,6 +36,7 @@ class AnalyticsSettings:
     )
     max_queries: int = setting("IM_ANALYTICS_MAX_QUERIES", 2, "queries at once (more: 503)")
     query_timeout_s: int = setting("IM_ANALYTICS_QUERY_TIMEOUT_S", 10, "longest query")
+    query_threads: int = setting("IM_ANALYTICS_QUERY_THREADS", 2, "ClickHouse threads per query")
     query_memory_mib: int = setting("IM_ANALYTICS_QUERY_MEMORY_MIB", 512, "memory per query")
     query_max_rows: int = setting("IM_ANALYTICS_QUERY_MAX_ROWS", 100_000, "rows per answer")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from bench.base.config import OUT_DIR, RESULTS, OptionError, option, parse
 
 BOUND_MS = 2000.0  # issue 14: first render of a 10-panel dashboard over 10M events under 2 s
-UID = "im-cs-reply-rate"  # 11 panels, 10 of them queried
+UID = "im-cs-reply-rate"
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def parse_args(argv: list[str]) -> ConsoleBenchConfig:
         ConsoleBenchConfig,
         argv,
         prog="python -m bench.console",
-        description="First render of the reply-rate dashboard (11 panels) in Debian's "
+        description="First render of the reply-rate dashboard in Debian's "
         "Chromium through the console, on a stack of its own whose chDB holds N days of raw "
         "chat events (bench.alerts' generator), against a baseline of fewer days in the same "
         "run; page weight too; results into bench/RESULTS.md (checks block).",

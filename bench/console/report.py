@@ -5,12 +5,21 @@ from __future__ import annotations
 from bench.base.report import Block, RunInfo, disturbed, num, preamble, ratio, table
 from bench.console.config import BOUND_MS, UID, ConsoleBenchConfig
 from bench.console.measure import SizeResult
+from dashboards import catalog
 
 SECTION = Block("console")
 
 
 def _median(xs: list[float]) -> float:
     return xs[len(xs) // 2] if xs else float("nan")
+
+
+def _shape() -> str:
+    """The dashboard's panels, those with a query, and its queries (variables' included)."""
+    board = next(b for b in catalog.load() if b["uid"] == UID)
+    queried = [p for p in board["panels"] if p.get("targets")]
+    n = len(catalog.queries([board]))
+    return f"{len(board['panels'])} panels, {len(queried)} queried, {n} queries"
 
 
 def render(cfg: ConsoleBenchConfig, info: RunInfo, sizes: list[SizeResult]) -> str:
@@ -20,8 +29,8 @@ def render(cfg: ConsoleBenchConfig, info: RunInfo, sizes: list[SizeResult]) -> s
         "server node, `python -m console`) whose chDB holds "
         f"{cfg.chat_per_day:,} raw chat events a day (bench.alerts' generator: a third cs, "
         "with session events and reply-rate windows of 20 agents), the data ending now; "
-        f"Debian's Chromium (Playwright) opens `/d/{UID}` (11 panels, 10 queried, 13 "
-        "queries) at its defaults (last 24 h, agent All) in a fresh context (empty cache) "
+        f"Debian's Chromium (Playwright) opens `/d/{UID}` ({_shape()}) at its defaults "
+        "(last 24 h, agent All) in a fresh context (empty cache) "
         f"signed in as an admin; 1 warm-up load, then {cfg.runs} measured",
         "- **first render**: navigation start to the page's `console:rendered` mark (every "
         "panel drawn, its queries answered through console → analytics → chDB), median (max); "
