@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 
-import chdb
-
 from bench.alerts.config import AlertsBenchConfig, parse_args
 from bench.alerts.measure import SizeResult, measure
 from bench.alerts.report import SECTION, render
 from bench.base.cli import Benchmark, Say, run
+from bench.base.machine import chdb_version
 from bench.base.report import RunInfo, write_check
 
 
@@ -33,7 +32,7 @@ class AlertsBench(Benchmark[AlertsBenchConfig]):
         asyncio.run(measure(self.cfg, self.say, self.sizes))
 
     def versions(self) -> dict[str, str]:
-        return {"chdb": f"chdb {chdb.__version__} (embedded ClickHouse {chdb.engine_version})"}
+        return {"chdb": chdb_version()}
 
     def render(self, info: RunInfo) -> str:
         return render(self.cfg, info, self.sizes)

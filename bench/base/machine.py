@@ -121,3 +121,10 @@ def delta(a: CpuSample, b: CpuSample) -> CpuDelta:
     server, aux, client = b.server - a.server, b.aux - a.aux, b.client - a.client
     others = max(0.0, (b.machine - a.machine) - server - aux - client)
     return CpuDelta(b.at - a.at, server, aux, client, others)
+
+
+def chdb_version() -> str:
+    """The embedded ClickHouse the chDB benchmarks measure, as their reports name it."""
+    import chdb  # only the chDB benchmarks load it
+
+    return f"chdb {chdb.__version__} (embedded ClickHouse {chdb.engine_version})"

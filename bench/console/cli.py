@@ -6,9 +6,8 @@ import asyncio
 import subprocess
 from dataclasses import asdict
 
-import chdb
-
 from bench.base.cli import Benchmark, Say, run
+from bench.base.machine import chdb_version
 from bench.base.report import RunInfo, write_check
 from bench.console.chromium import CHROMIUM
 from bench.console.config import ConsoleBenchConfig, parse_args
@@ -37,7 +36,7 @@ class ConsoleBench(Benchmark[ConsoleBenchConfig]):
     def versions(self) -> dict[str, str]:
         browser = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True,
                                  check=False).stdout.strip()  # fmt: skip
-        engine = f"chdb {chdb.__version__} (embedded ClickHouse {chdb.engine_version})"
+        engine = chdb_version()
         return {"chromium": browser or CHROMIUM, "chdb": engine}
 
     def render(self, info: RunInfo) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 
-import chdb
-
 from bench.base.cli import Benchmark, Say, run
+from bench.base.machine import chdb_version
 from bench.base.report import RunInfo, write_check
 from bench.dashboards.config import DashboardsBenchConfig, parse_args
 from bench.dashboards.measure import SizeResult, measure
@@ -33,7 +32,7 @@ class DashboardsBench(Benchmark[DashboardsBenchConfig]):
         asyncio.run(measure(self.cfg, self.say, self.sizes))
 
     def versions(self) -> dict[str, str]:
-        return {"chdb": f"chdb {chdb.__version__} (embedded ClickHouse {chdb.engine_version})"}
+        return {"chdb": chdb_version()}
 
     def render(self, info: RunInfo) -> str:
         return render(self.cfg, info, self.sizes)
