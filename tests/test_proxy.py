@@ -64,12 +64,21 @@ def proxy(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
                                  stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         try:
 
-            def listening() -> bool:
+            def serving() -> bool:
+                """Listening is not enough: Caddy issues the address's certificate from
+                its local CA after it starts, and a handshake before that fails."""
                 assert caddy.poll() is None, (folder / "caddy.log").read_text()[-2000:]
                 with socket.socket() as s:
-                    return s.connect_ex(("127.0.0.1", https)) == 0
+                    if s.connect_ex(("127.0.0.1", https)) != 0:
+                        return False
+                try:
+                    url = f"https://127.0.0.1:{https}/healthz"
+                    r = httpx.get(url, verify=False, timeout=5)  # noqa: S501 - its local CA
+                except (httpx.TransportError, ssl.SSLError):
+                    return False
+                return r.status_code == 200
 
-            wait_until_sync(listening, 30, what="caddy listening", interval=0.1)
+            wait_until_sync(serving, 30, what="caddy serving HTTPS", interval=0.2)
             yield f"https://127.0.0.1:{https}"
         finally:
             caddy.terminate()
